@@ -1,0 +1,1 @@
+package dev.danmaku.codec; final class Placeholder {}
