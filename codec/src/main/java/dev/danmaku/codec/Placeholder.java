@@ -1,1 +1,0 @@
-package dev.danmaku.codec; final class Placeholder {}
