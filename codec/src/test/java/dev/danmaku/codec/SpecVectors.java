@@ -11,17 +11,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads the test vectors out of docs/protocol.md (section 8), the same text client developers read. */
-final class SpecVectors {
-    record Vector(String name, String json, byte[] frame) { }
+public final class SpecVectors {
+    public record Vector(String name, String json, byte[] frame) { }
 
-    record Invalid(String name, int code, byte[] frame) { }
+    public record Invalid(String name, int code, byte[] frame) { }
 
     private static final Pattern BLOCK = Pattern.compile("```(vector|vector-error) ([^\\n]*)\\n(.*?)```", Pattern.DOTALL);
 
     private SpecVectors() {
     }
 
-    static Path spec() {
+    public static Path spec() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
             Path candidate = p.resolve("docs/protocol.md");
             if (Files.isRegularFile(candidate)) {
@@ -31,7 +31,7 @@ final class SpecVectors {
         throw new IllegalStateException("docs/protocol.md not found above " + Path.of("").toAbsolutePath());
     }
 
-    static List<Vector> valid() {
+    public static List<Vector> valid() {
         List<Vector> out = new ArrayList<>();
         Matcher m = BLOCK.matcher(read());
         while (m.find()) {
@@ -43,7 +43,7 @@ final class SpecVectors {
         return out;
     }
 
-    static List<Invalid> invalid() {
+    public static List<Invalid> invalid() {
         List<Invalid> out = new ArrayList<>();
         Matcher m = BLOCK.matcher(read());
         while (m.find()) {
