@@ -1,0 +1,50 @@
+package dev.danmaku.engine.filter;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import static dev.danmaku.engine.filter.Bytes.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TextNormalizerTest {
+    @Test
+    void shouldDecodeOneToFourByteSequences() {
+        final UnsafeBuffer buf = utf8("aé傻😀");
+        int i = 0;
+        final int[] expected = {'a', 'é', '傻', 0x1F600};
+        for (final int cp : expected) {
+            final int n = TextNormalizer.sequenceLength(buf.getByte(i) & 0xFF);
+            assertThat(TextNormalizer.decode(buf, i, n)).isEqualTo(cp);
+            i += n;
+        }
+        assertThat(i).isEqualTo(buf.capacity());
+    }
+
+    @Test
+    void shouldDecodeATruncatedSequenceAsTheReplacementCharacter() {
+        final UnsafeBuffer buf = utf8("傻");
+        assertThat(TextNormalizer.decode(buf, 0, 2)).isEqualTo(TextNormalizer.REPLACEMENT);
+    }
+
+    @Test
+    void shouldFoldAsciiCaseFullWidthFormsAndIdeographicSpace() {
+        assertThat(TextNormalizer.fold('F')).isEqualTo('f');
+        assertThat(TextNormalizer.fold('Ｆ')).isEqualTo('f');
+        assertThat(TextNormalizer.fold('ｆ')).isEqualTo('f');
+        assertThat(TextNormalizer.fold('１')).isEqualTo('1');
+        assertThat(TextNormalizer.fold('！')).isEqualTo('!');
+        assertThat(TextNormalizer.fold(0x3000)).isEqualTo(' ');
+        assertThat(TextNormalizer.fold('傻')).isEqualTo('傻');
+    }
+
+    @Test
+    void shouldTreatWhitespacePunctuationSymbolsAndZeroWidthCharactersAsSeparators() {
+        for (final int cp : " \t\n.,*_-~!?。，、「」·★♥+$\u200B\u200C\u200D\u2060\uFEFF\uFE0F".codePoints().toArray()) {
+            assertThat(TextNormalizer.isSeparator(TextNormalizer.fold(cp))).as("U+%04X", cp).isTrue();
+        }
+        assertThat(TextNormalizer.isSeparator(0x1F600)).isTrue();
+        for (final int cp : "aZ09傻逼微信ｑé".codePoints().toArray()) {
+            assertThat(TextNormalizer.isSeparator(TextNormalizer.fold(cp))).as("U+%04X", cp).isFalse();
+        }
+    }
+}
