@@ -283,7 +283,8 @@ public final class ChatCorpus {
     private String repeated() {
         String unit = REPEATABLE[random.nextInt(REPEATABLE.length)];
         int n = 2 + (int) (-StrictMath.log(1.0 - random.nextDouble()) * 5);
-        return unit.repeat(Math.min(n, 40));
+        // Cap the run at ~60 characters: the tail of the length distribution ends near 100.
+        return unit.repeat(Math.min(Math.min(n, 40), Math.max(2, 60 / unit.length())));
     }
 
     private String decoration() {

@@ -19,6 +19,10 @@ public final class WireSizeReport {
     public static final int MESSAGES = 1_000;
     /** Bullets per BATCH: 10 ms of a room at 1k, 5k and 10k bullets/s. */
     public static final int[] BATCH_SIZES = {10, 50, 100};
+    /** Bullets per BATCH in quiet rooms (a 10 ms flush holds one or a few bullets). */
+    public static final int[] QUIET_BATCH_SIZES = {1, 3};
+    /** A lower compression threshold tried for quiet rooms when a dictionary is loaded, bytes. */
+    public static final int QUIET_THRESHOLD = 32;
     /** Trained dictionary sizes, bytes. */
     public static final int[] DICTIONARY_SIZES = {4 * 1024, 16 * 1024, 32 * 1024};
 
@@ -51,6 +55,16 @@ public final class WireSizeReport {
             for (Map.Entry<Integer, byte[]> d : dictionaries.entrySet()) {
                 rows.add(new Row("BATCH zstd, dict " + d.getKey() / 1024 + " KiB", n,
                         WireSizes.batchTotal(messages, n, true, d.getValue())));
+            }
+        }
+        byte[] shipped = dictionaries.get(DictionaryTrainer.PROTOCOL_DICTIONARY_SIZE);
+        if (shipped != null) {
+            for (int n : QUIET_BATCH_SIZES) {
+                rows.add(new Row("BATCH raw", n, WireSizes.batchTotal(messages, n, false, null)));
+                rows.add(new Row("BATCH zstd", n, WireSizes.batchTotal(messages, n, true, null)));
+                rows.add(new Row("BATCH zstd, dict 16 KiB", n, WireSizes.batchTotal(messages, n, true, shipped)));
+                rows.add(new Row("BATCH zstd, dict 16 KiB, threshold " + QUIET_THRESHOLD + " B", n,
+                        WireSizes.batchTotal(messages, n, QUIET_THRESHOLD, shipped)));
             }
         }
         return rows;

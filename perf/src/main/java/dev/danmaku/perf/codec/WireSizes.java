@@ -87,7 +87,16 @@ public final class WireSizes {
      */
     public static List<byte[]> batches(List<ChatCorpus.Message> messages, int batchSize, boolean compress,
                                        byte[] dictionary) {
-        int threshold = compress ? BatchEncoder.DEFAULT_COMPRESSION_THRESHOLD : Integer.MAX_VALUE;
+        return batches(messages, batchSize,
+                compress ? BatchEncoder.DEFAULT_COMPRESSION_THRESHOLD : Integer.MAX_VALUE, dictionary);
+    }
+
+    /**
+     * As {@link #batches(List, int, boolean, byte[])} with an explicit compression threshold
+     * (payload bytes below which a batch is sent raw; {@code Integer.MAX_VALUE}: never compress).
+     */
+    public static List<byte[]> batches(List<ChatCorpus.Message> messages, int batchSize, int threshold,
+                                       byte[] dictionary) {
         List<byte[]> frames = new ArrayList<>();
         BulletDecoder bullet = new BulletDecoder();
         UnsafeBuffer out = new UnsafeBuffer(new byte[Protocol.MAX_SERVER_FRAME_LENGTH]);
@@ -119,11 +128,21 @@ public final class WireSizes {
         return frames;
     }
 
-    /** Total bytes of {@link #batches}. */
+    /** Total bytes of {@link #batches(List, int, boolean, byte[])}. */
     public static long batchTotal(List<ChatCorpus.Message> messages, int batchSize, boolean compress,
                                   byte[] dictionary) {
+        return total(batches(messages, batchSize, compress, dictionary));
+    }
+
+    /** Total bytes of {@link #batches(List, int, int, byte[])}. */
+    public static long batchTotal(List<ChatCorpus.Message> messages, int batchSize, int threshold,
+                                  byte[] dictionary) {
+        return total(batches(messages, batchSize, threshold, dictionary));
+    }
+
+    private static long total(List<byte[]> frames) {
         long total = 0;
-        for (byte[] frame : batches(messages, batchSize, compress, dictionary)) {
+        for (byte[] frame : frames) {
             total += frame.length;
         }
         return total;
