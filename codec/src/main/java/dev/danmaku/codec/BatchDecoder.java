@@ -23,8 +23,8 @@ public final class BatchDecoder implements AutoCloseable {
     private static final int INITIAL_CAPACITY = 64 * 1024;
 
     private final int maxRawLength;
-    private final ZstdDecompressCtx zstd;
-    private final boolean dictionary;
+    private final ZstdDecompressCtx plain;
+    private final ZstdDecompressCtx withDictionary;
     private final BulletView entry = new BulletView();
     private final UnsafeBuffer inflatedBuffer = new UnsafeBuffer(new byte[0]);
     private byte[] inflated = new byte[0];
@@ -41,16 +41,17 @@ public final class BatchDecoder implements AutoCloseable {
     private DirectBuffer payload;
     private int payloadOffset;
     private int position;
+    private int entryStart;
     private int index;
 
-    /** A decoder without dictionary that accepts batches up to the protocol maximum. */
+    /** A decoder with the {@link ProtocolDictionary} that accepts batches up to the protocol maximum. */
     public BatchDecoder() {
-        this(null, Protocol.MAX_BATCH_RAW_LENGTH);
+        this(ProtocolDictionary.bytes(), Protocol.MAX_BATCH_RAW_LENGTH);
     }
 
     /**
-     * @param dictionaryBytes the protocol's trained zstd dictionary, or null (then DICTIONARY
-     *                        batches are rejected as {@link ErrorCode#BAD_COMPRESSION})
+     * @param dictionaryBytes the protocol's zstd dictionary ({@link ProtocolDictionary#bytes()}), or
+     *                        null (then DICTIONARY batches are rejected as {@link ErrorCode#BAD_COMPRESSION})
      * @param maxRawLength    inflate limit, bytes (&lt;= {@link Protocol#MAX_BATCH_RAW_LENGTH})
      */
     public BatchDecoder(byte[] dictionaryBytes, int maxRawLength) {
@@ -58,11 +59,8 @@ public final class BatchDecoder implements AutoCloseable {
             throw new IllegalArgumentException("maxRawLength out of range: " + maxRawLength);
         }
         this.maxRawLength = maxRawLength;
-        this.zstd = new ZstdDecompressCtx();
-        this.dictionary = dictionaryBytes != null;
-        if (dictionary) {
-            zstd.loadDict(dictionaryBytes);
-        }
+        this.plain = new ZstdDecompressCtx();
+        this.withDictionary = dictionaryBytes == null ? null : new ZstdDecompressCtx().loadDict(dictionaryBytes);
     }
 
     /**
@@ -141,8 +139,9 @@ public final class BatchDecoder implements AutoCloseable {
         return Protocol.OK;
     }
 
-    private int inflate(DirectBuffer buffer, int payloadStart, boolean withDictionary) {
-        if (withDictionary != dictionary) {
+    private int inflate(DirectBuffer buffer, int payloadStart, boolean withDict) {
+        ZstdDecompressCtx zstd = withDict ? this.withDictionary : plain;
+        if (zstd == null) {
             return ErrorCode.BAD_COMPRESSION.code();
         }
         byte[] src;
@@ -196,6 +195,34 @@ public final class BatchDecoder implements AutoCloseable {
         return q;
     }
 
+    /** Positions the entry view on an entry {@link #wrap} already validated: reads lengths only. */
+    private int locateEntry(int p) {
+        DirectBuffer b = payload;
+        entry.buffer = b;
+        entry.timestamp = b.getLong(p, Protocol.ORDER);
+        entry.userId = b.getLong(p + 8, Protocol.ORDER);
+        int q = p + 16;
+        entry.nameLength = b.getShort(q, Protocol.ORDER) & 0xFFFF;
+        entry.nameOffset = q + 2;
+        q = entry.nameOffset + entry.nameLength;
+        entry.contentLength = b.getShort(q, Protocol.ORDER) & 0xFFFF;
+        entry.contentOffset = q + 2;
+        q = entry.contentOffset + entry.contentLength;
+        entry.colorLength = b.getShort(q, Protocol.ORDER) & 0xFFFF;
+        entry.colorOffset = q + 2;
+        return entry.colorOffset + entry.colorLength;
+    }
+
+    /** Start offset in {@link #payload()} of the entry {@link #next()} last positioned. */
+    public int entryOffset() {
+        return entryStart;
+    }
+
+    /** Length of the entry {@link #next()} last positioned, bytes. */
+    public int entryLength() {
+        return position - entryStart;
+    }
+
     /** Restarts iteration at the first bullet. */
     public void rewind() {
         position = payloadOffset;
@@ -207,7 +234,8 @@ public final class BatchDecoder implements AutoCloseable {
         if (index >= count) {
             return false;
         }
-        position = parseEntry(position, payloadOffset + rawLength);
+        entryStart = position;
+        position = locateEntry(position);
         entry.roomId = roomId;
         entry.sequence = firstSequence + index;
         index++;
@@ -267,6 +295,9 @@ public final class BatchDecoder implements AutoCloseable {
 
     @Override
     public void close() {
-        zstd.close();
+        plain.close();
+        if (withDictionary != null) {
+            withDictionary.close();
+        }
     }
 }

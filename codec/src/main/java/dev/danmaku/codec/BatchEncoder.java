@@ -46,7 +46,7 @@ public final class BatchEncoder implements AutoCloseable {
      * @param compressionThreshold payloads shorter than this many bytes are not compressed
      *                             ({@code Integer.MAX_VALUE} disables compression)
      * @param level                zstd level (1-19)
-     * @param dictionaryBytes      a trained zstd dictionary both sides share,
+     * @param dictionaryBytes      the protocol dictionary ({@link ProtocolDictionary#bytes()}),
      *                             or null
      * @param maxRawLength         payload limit of one batch, bytes (&lt;= {@link Protocol#MAX_BATCH_RAW_LENGTH})
      * @param maxCount             bullets per batch (&lt;= {@link Protocol#MAX_BATCH_COUNT})
@@ -104,6 +104,22 @@ public final class BatchEncoder implements AutoCloseable {
         p = FrameEncoder.putBytes(rawBuffer, p, src, contentOffset, contentLength, Protocol.MAX_CONTENT_LENGTH);
         p = FrameEncoder.putBytes(rawBuffer, p, src, colorOffset, colorLength, Protocol.MAX_COLOR_LENGTH);
         rawLength = p;
+        count++;
+        return true;
+    }
+
+    /**
+     * Appends one entry already in BATCH entry form (codec BatchLayout), e.g. from a room's history,
+     * with a single copy. The caller guarantees it is a valid entry.
+     *
+     * @return false, changing nothing, if the batch is full
+     */
+    public boolean addEntry(DirectBuffer src, int offset, int length) {
+        if (!fits(length)) {
+            return false;
+        }
+        rawBuffer.putBytes(rawLength, src, offset, length);
+        rawLength += length;
         count++;
         return true;
     }

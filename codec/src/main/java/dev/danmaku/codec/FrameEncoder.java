@@ -30,6 +30,9 @@ public final class FrameEncoder {
         b.putLong(off + 4, timestamp, Protocol.ORDER);
         b.putLong(off + 12, userId, Protocol.ORDER);
         b.putLong(off + 20, roomId, Protocol.ORDER);
+        if (content.length() == 0) {
+            throw new IllegalArgumentException("bullet content must not be empty");
+        }
         int p = putString(b, off + 28, name, Protocol.MAX_NAME_LENGTH);
         p = putString(b, p, content, Protocol.MAX_CONTENT_LENGTH);
         p = putString(b, p, color, Protocol.MAX_COLOR_LENGTH);

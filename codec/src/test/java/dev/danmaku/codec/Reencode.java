@@ -34,8 +34,10 @@ final class Reencode {
             }
             case BATCH -> {
                 BatchDecoder b = d.batch();
+                boolean dict = (b.flags() & BatchLayout.FLAG_DICTIONARY) != 0;
                 try (BatchEncoder e = new BatchEncoder(b.compressed() ? 0 : Integer.MAX_VALUE,
-                        BatchEncoder.DEFAULT_LEVEL, null, Protocol.MAX_BATCH_RAW_LENGTH, Protocol.MAX_BATCH_COUNT)) {
+                        BatchEncoder.DEFAULT_LEVEL, dict ? ProtocolDictionary.bytes() : null,
+                        Protocol.MAX_BATCH_RAW_LENGTH, Protocol.MAX_BATCH_COUNT)) {
                     e.reset(b.roomId(), b.epoch(), b.firstSequence());
                     while (b.next()) {
                         if (!e.add(b.entry())) {

@@ -118,7 +118,10 @@ class RejectionTest {
         assertThat(nodeDecode(FrameEncoder.bullet(buf, 0, 1, 0, 3, "", "x", ""))).isEqualTo(ErrorCode.INVALID_FIELD.code());
         assertThat(nodeDecode(FrameEncoder.bullet(buf, 0, 1, 2, 0, "", "x", ""))).isEqualTo(ErrorCode.INVALID_FIELD.code());
         assertThat(nodeDecode(FrameEncoder.bullet(buf, 0, -1, 2, 3, "", "x", ""))).isEqualTo(ErrorCode.INVALID_FIELD.code());
-        assertThat(nodeDecode(FrameEncoder.bullet(buf, 0, 1, 2, 3, "", "", ""))).isEqualTo(ErrorCode.INVALID_FIELD.code());
+        int empty = FrameEncoder.bullet(buf, 0, 1, 2, 3, "", "x", "");
+        buf.putShort(30, (short) 0, Protocol.ORDER); // content length 0, then the colour's length prefix
+        buf.putShort(32, (short) 0, Protocol.ORDER);
+        assertThat(nodeDecode(empty - 1)).isEqualTo(ErrorCode.INVALID_FIELD.code());
         assertThat(nodeDecode(FrameEncoder.roomRequest(buf, 0, FrameType.CREATE_ROOM, 1, 2, 0)))
                 .isEqualTo(ErrorCode.INVALID_FIELD.code());
         assertThat(nodeDecode(FrameEncoder.join(buf, 0, 1, 2, 3, 0x02, 0, 0, 0))).isEqualTo(ErrorCode.INVALID_FIELD.code());

@@ -9,6 +9,8 @@ import dev.danmaku.codec.AuthDecoder;
 import dev.danmaku.codec.AuthOkDecoder;
 import dev.danmaku.codec.BatchDecoder;
 import dev.danmaku.codec.BatchEncoder;
+import dev.danmaku.codec.BatchLayout;
+import dev.danmaku.codec.ProtocolDictionary;
 import dev.danmaku.codec.BulletDecoder;
 import dev.danmaku.codec.BulletView;
 import dev.danmaku.codec.CodecException;
@@ -122,7 +124,8 @@ public final class FrameJson {
                     o.put("epoch", d.epoch());
                     o.put("firstSeq", d.firstSequence());
                     o.put("count", d.count());
-                    o.put("compression", d.compressed() ? "zstd" : "none");
+                    o.put("compression", !d.compressed() ? "none"
+                            : (d.flags() & BatchLayout.FLAG_DICTIONARY) != 0 ? "zstd-dict" : "zstd");
                     o.put("rawLength", d.rawLength());
                     o.put("payloadLength", d.payloadLength());
                     ArrayNode bullets = o.putArray("bullets");
@@ -259,15 +262,16 @@ public final class FrameJson {
                 String compression = o.has("compression") ? text(o, "compression") : "auto";
                 int threshold = switch (compression) {
                     case "none" -> Integer.MAX_VALUE;
-                    case "zstd" -> 0;
+                    case "zstd", "zstd-dict" -> 0;
                     case "auto" -> BatchEncoder.DEFAULT_COMPRESSION_THRESHOLD;
-                    default -> throw new IllegalArgumentException("compression must be none, zstd or auto");
+                    default -> throw new IllegalArgumentException("compression must be none, zstd, zstd-dict or auto");
                 };
+                byte[] dictionary = compression.equals("zstd-dict") ? ProtocolDictionary.bytes() : null;
                 JsonNode bullets = o.get("bullets");
                 if (bullets == null || !bullets.isArray() || bullets.isEmpty()) {
                     throw new IllegalArgumentException("bullets: expected a non-empty array");
                 }
-                try (BatchEncoder e = new BatchEncoder(threshold, BatchEncoder.DEFAULT_LEVEL, null,
+                try (BatchEncoder e = new BatchEncoder(threshold, BatchEncoder.DEFAULT_LEVEL, dictionary,
                         Protocol.MAX_BATCH_RAW_LENGTH, Protocol.MAX_BATCH_COUNT)) {
                     e.reset(u64(o, "room"), u32(o, "epoch"), i64(o, "firstSeq"));
                     UnsafeBuffer scratch = new UnsafeBuffer(new byte[Protocol.MAX_CLIENT_FRAME_LENGTH]);

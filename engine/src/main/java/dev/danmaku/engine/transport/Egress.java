@@ -1,0 +1,234 @@
+package dev.danmaku.engine.transport;
+
+import dev.danmaku.codec.ErrorCode;
+import dev.danmaku.codec.FrameEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The fan-out stage's way out: one bounded single-producer queue per Netty event loop. The stage
+ * enqueues (target, frame) pairs, and {@link #flush()} schedules at most one drain task per loop; the
+ * task writes every frame with one flush per channel. A broadcast frame is encoded once and written
+ * to every viewer of that loop as a retained duplicate.
+ *
+ * <p>Producer side ({@link #unicast}, {@link #broadcast}, {@link #flush}): the fan-out stage thread
+ * only. Consumer side: each loop drains its own queue. When a queue is full the frame is dropped and
+ * counted ({@link #dropped()}): a viewer then sees a sequence gap it can resume from, a sender
+ * retries its unacknowledged bullet. A viewer whose channel is not writable skips the batch
+ * ({@link #skipped()}); one that stays unwritable past the slow-viewer timeout is closed with
+ * SLOW_CONSUMER ({@link #slowClosed()}).
+ */
+public final class Egress {
+    private final LoopQueue[] loops;
+    private final ByteBufAllocator allocator;
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong skipped = new AtomicLong();
+    private final AtomicLong slowClosed = new AtomicLong();
+    private final AtomicLong written = new AtomicLong();
+
+    public Egress(EventLoop[] eventLoops, int queueCapacity, ByteBufAllocator allocator, NanoClock clock,
+                  long slowViewerTimeoutNs) {
+        this.allocator = allocator;
+        this.loops = new LoopQueue[eventLoops.length];
+        for (int i = 0; i < eventLoops.length; i++) {
+            loops[i] = new LoopQueue(eventLoops[i], queueCapacity, clock, slowViewerTimeoutNs);
+        }
+    }
+
+    /** Allocates a buffer for a frame of at most {@code maxFrameLength} bytes, room left for the WebSocket header. */
+    public ByteBuf allocate(int maxFrameLength) {
+        ByteBuf buf = allocator.directBuffer(WsFraming.MAX_HEADER + maxFrameLength);
+        buf.writerIndex(WsFraming.MAX_HEADER);
+        buf.readerIndex(WsFraming.MAX_HEADER);
+        return buf;
+    }
+
+    /**
+     * Wraps {@code view} over the writable part of {@code buf} (as returned by {@link #allocate}) so a
+     * codec encoder can write the frame at offset 0.
+     */
+    public static void wrapForEncode(UnsafeBuffer view, ByteBuf buf) {
+        view.wrap(buf.memoryAddress() + WsFraming.MAX_HEADER, buf.capacity() - WsFraming.MAX_HEADER);
+    }
+
+    /** Finishes a frame of {@code length} bytes written through {@link #wrapForEncode}: prepends the WebSocket header. */
+    public static ByteBuf seal(ByteBuf buf, int length) {
+        int header = WsFraming.headerLength(length);
+        int start = WsFraming.MAX_HEADER - header;
+        WsFraming.writeHeader(buf, start, length);
+        buf.setIndex(start, WsFraming.MAX_HEADER + length);
+        return buf;
+    }
+
+    /** Queues one frame for one connection; takes ownership of {@code frame}. Fan-out thread. */
+    public boolean unicast(Connection target, ByteBuf frame) {
+        LoopQueue q = loops[target.loopIndex()];
+        if (q.queue.remainingCapacity() < 2) {
+            frame.release();
+            dropped.incrementAndGet();
+            return false;
+        }
+        q.queue.offer(target);
+        q.queue.offer(frame);
+        q.dirty = true;
+        return true;
+    }
+
+    /**
+     * Queues one frame for every viewer in {@code viewers} (all on loop {@code loopIndex}); takes one
+     * reference of {@code frame}. {@code viewers} must not be modified afterwards (copy-on-write).
+     */
+    public boolean broadcast(int loopIndex, Connection[] viewers, ByteBuf frame) {
+        LoopQueue q = loops[loopIndex];
+        if (q.queue.remainingCapacity() < 2) {
+            frame.release();
+            dropped.addAndGet(viewers.length);
+            return false;
+        }
+        q.queue.offer(viewers);
+        q.queue.offer(frame);
+        q.dirty = true;
+        return true;
+    }
+
+    /** Schedules a drain on every loop that got work since the last call. Fan-out thread. */
+    public void flush() {
+        for (LoopQueue q : loops) {
+            if (q.dirty) {
+                q.dirty = false;
+                if (q.scheduled.compareAndSet(false, true)) {
+                    q.loop.execute(q);
+                }
+            }
+        }
+    }
+
+    public int loopCount() {
+        return loops.length;
+    }
+
+    /** Frames (per target connection) dropped because a loop's queue was full. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    /** Batches a viewer skipped because its channel was not writable. */
+    public long skipped() {
+        return skipped.get();
+    }
+
+    /** Viewers closed as SLOW_CONSUMER. */
+    public long slowClosed() {
+        return slowClosed.get();
+    }
+
+    /** Frames written to channels (each viewer counts). */
+    public long written() {
+        return written.get();
+    }
+
+    /** Frames queued and not yet drained, all loops. */
+    public int queued() {
+        int n = 0;
+        for (LoopQueue q : loops) {
+            n += q.queue.size() / 2;
+        }
+        return n;
+    }
+
+    private final class LoopQueue implements Runnable {
+        final EventLoop loop;
+        final OneToOneConcurrentArrayQueue<Object> queue;
+        final AtomicBoolean scheduled = new AtomicBoolean();
+        final NanoClock clock;
+        final long slowTimeoutNs;
+        final List<Connection> toFlush = new ArrayList<>();
+        /** Fan-out thread only. */
+        boolean dirty;
+
+        LoopQueue(EventLoop loop, int capacity, NanoClock clock, long slowTimeoutNs) {
+            this.loop = loop;
+            this.queue = new OneToOneConcurrentArrayQueue<>(capacity * 2);
+            this.clock = clock;
+            this.slowTimeoutNs = slowTimeoutNs;
+        }
+
+        @Override
+        public void run() {
+            scheduled.set(false);
+            long now = clock.nanoTime();
+            long writes = 0;
+            Object target;
+            while ((target = queue.poll()) != null) {
+                ByteBuf frame = (ByteBuf) queue.poll();
+                if (target instanceof Connection c) {
+                    Channel ch = c.channel();
+                    if (ch.isActive()) {
+                        ch.write(frame, ch.voidPromise());
+                        markFlush(c);
+                        writes++;
+                    } else {
+                        frame.release();
+                    }
+                } else {
+                    for (Connection c : (Connection[]) target) {
+                        Channel ch = c.channel();
+                        if (!ch.isActive()) {
+                            continue;
+                        }
+                        if (ch.isWritable()) {
+                            c.slowSinceNanos = 0;
+                            ch.write(frame.retainedDuplicate(), ch.voidPromise());
+                            markFlush(c);
+                            writes++;
+                        } else {
+                            skipped.incrementAndGet();
+                            if (c.slowSinceNanos == 0) {
+                                c.slowSinceNanos = now;
+                            } else if (now - c.slowSinceNanos - slowTimeoutNs > 0) {
+                                closeSlow(c);
+                            }
+                        }
+                    }
+                    frame.release();
+                }
+            }
+            for (int i = 0, n = toFlush.size(); i < n; i++) {
+                Connection c = toFlush.get(i);
+                c.flushPending = false;
+                c.channel().flush();
+            }
+            toFlush.clear();
+            written.addAndGet(writes);
+        }
+
+        private void markFlush(Connection c) {
+            if (!c.flushPending) {
+                c.flushPending = true;
+                toFlush.add(c);
+            }
+        }
+
+        private void closeSlow(Connection c) {
+            c.slowSinceNanos = 0;
+            slowClosed.incrementAndGet();
+            Channel ch = c.channel();
+            ByteBuf err = allocate(64 + ErrorCode.SLOW_CONSUMER.message().length());
+            UnsafeBuffer view = new UnsafeBuffer(0, 0);
+            wrapForEncode(view, err);
+            int n = FrameEncoder.error(view, 0, ErrorCode.SLOW_CONSUMER, 0, 0, 0, 1000);
+            ch.writeAndFlush(seal(err, n), ch.voidPromise());
+            ch.close();
+        }
+    }
+}
