@@ -176,8 +176,8 @@ public final class RoomHistory {
         return sequence >= first && sequence <= last;
     }
 
-    /** The log; entry ranges from {@link #offset}/{@link #length} refer to it. */
-    public DirectBuffer buffer() {
+    /** The log; entry ranges from {@link #offset}/{@link #length} and {@link #reserve} refer to it. */
+    public UnsafeBuffer buffer() {
         return log;
     }
 

@@ -84,6 +84,25 @@ public final class Egress {
         return true;
     }
 
+    /** Queues a last frame for a connection and closes it once written; takes ownership of {@code frame}. */
+    public boolean unicastAndClose(Connection target, ByteBuf frame) {
+        LoopQueue q = loops[target.loopIndex()];
+        if (q.queue.remainingCapacity() < 2) {
+            frame.release();
+            dropped.incrementAndGet();
+            target.channel().close();
+            return false;
+        }
+        q.queue.offer(new CloseAfterWrite(target));
+        q.queue.offer(frame);
+        q.dirty = true;
+        return true;
+    }
+
+    /** Marks a unicast after which the connection is closed (rare: protocol errors). */
+    private record CloseAfterWrite(Connection connection) {
+    }
+
     /**
      * Queues one frame for every viewer in {@code viewers} (all on loop {@code loopIndex}); takes one
      * reference of {@code frame}. {@code viewers} must not be modified afterwards (copy-on-write).
@@ -176,6 +195,14 @@ public final class Egress {
                     if (ch.isActive()) {
                         ch.write(frame, ch.voidPromise());
                         markFlush(c);
+                        writes++;
+                    } else {
+                        frame.release();
+                    }
+                } else if (target instanceof CloseAfterWrite close) {
+                    Channel ch = close.connection().channel();
+                    if (ch.isActive()) {
+                        ch.writeAndFlush(frame).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
                         writes++;
                     } else {
                         frame.release();

@@ -1,0 +1,180 @@
+package dev.danmaku.engine.admin;
+
+import dev.danmaku.codec.ErrorCode;
+import dev.danmaku.engine.filter.AdmitCounters;
+import dev.danmaku.engine.ring.EngineWiring;
+import dev.danmaku.engine.stage.StageMetrics;
+import dev.danmaku.engine.transport.Egress;
+import dev.danmaku.engine.transport.TransportMetrics;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * The node's Prometheus metrics, read from the counters the stages and I/O threads keep (nothing
+ * on the hot path knows about Prometheus). Latencies come from HdrHistogram recorders and are
+ * exposed as cumulative classic histograms, so {@code histogram_quantile} works across nodes.
+ * Scrapes are serialized ({@code synchronized}); any thread may scrape.
+ */
+public final class NodeMetrics {
+    /** Upper bounds of the latency histograms, seconds: 50 us to 10 s. */
+    private static final double[] BOUNDS = {50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3,
+            100e-3, 250e-3, 500e-3, 1, 2.5, 5, 10, Double.POSITIVE_INFINITY};
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final List<LatencyHistogram> histograms = new ArrayList<>();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+
+    public NodeMetrics(StageMetrics stages, AdmitCounters admits, TransportMetrics transport, Egress egress,
+                       EngineWiring ring, LongSupplier rooms, LongSupplier journalIndex) {
+        JvmMetrics.builder().register(registry);
+        counter("danmaku_bullets_accepted", "bullets journaled and acknowledged", () -> stages.accepted);
+        counter("danmaku_bullets_delivered", "bullet deliveries queued to viewers (bullets x viewers)",
+                () -> stages.deliveries);
+        counter("danmaku_batches_sealed", "BATCH frames sealed", () -> stages.batches);
+        counter("danmaku_parse_errors", "inbound frames that failed validation", () -> stages.parseErrors);
+        counter("danmaku_stage_failures", "events a stage threw on (skipped)", () -> stages.stageFailures);
+        counter("danmaku_journal_commits", "journal documents committed", () -> stages.journalCommits);
+        counter("danmaku_egress_dropped", "frames dropped because an egress queue was full", egress::dropped);
+        counter("danmaku_egress_skipped", "batches a slow viewer skipped (sequence gap)", egress::skipped);
+        counter("danmaku_egress_written", "frames written to channels", egress::written);
+        counter("danmaku_viewers_evicted_slow", "viewers closed as SLOW_CONSUMER", egress::slowClosed);
+        counter("danmaku_connections_accepted", "connections accepted", transport.accepted::sum);
+        counter("danmaku_connections_refused_address", "connections refused by the per-address limit",
+                transport.refusedPerAddress::sum);
+        counter("danmaku_connections_refused_origin", "upgrades refused for their Origin", transport.refusedOrigin::sum);
+        counter("danmaku_handshake_timeouts", "connections closed before upgrading in time",
+                transport.handshakeTimeouts::sum);
+        counter("danmaku_idle_timeouts", "connections closed as idle", transport.idleTimeouts::sum);
+        counter("danmaku_ring_busy", "frames answered BUSY because the ring was full", transport.busy::sum);
+        counter("danmaku_frames_received", "WebSocket frames received", transport.framesIn::sum);
+        counter("danmaku_auth_ok", "AUTH accepted", transport.authOk::sum);
+        counter("danmaku_auth_failed", "AUTH refused", transport.authFailed::sum);
+        CounterWithCallback.builder().name("danmaku_rejects").help("requests answered with an ERROR, by code")
+                .labelNames("code", "reason")
+                .callback(cb -> {
+                    for (ErrorCode code : ErrorCode.values()) {
+                        long n = stages.rejects[code.code()];
+                        if (code == ErrorCode.BUSY) {
+                            n += transport.busy.sum();
+                        } else if (code == ErrorCode.UNAUTHENTICATED) {
+                            n += transport.unauthenticated.sum();
+                        }
+                        if (n > 0) {
+                            cb.call(n, Integer.toString(code.code()), code.name());
+                        }
+                    }
+                }).register(registry);
+        CounterWithCallback.builder().name("danmaku_admission").help("admission outcomes by reason")
+                .labelNames("reason")
+                .callback(cb -> {
+                    for (AdmitCounters.Reason r : AdmitCounters.Reason.values()) {
+                        cb.call(admits.get(r), r.name());
+                    }
+                }).register(registry);
+        gauge("danmaku_connections_open", "open connections", transport.open::get);
+        gauge("danmaku_ring_remaining_capacity", "free ring slots", ring::remainingCapacity);
+        gauge("danmaku_ring_size", "ring slots", ring::bufferSize);
+        gauge("danmaku_rooms", "rooms on this node", rooms);
+        gauge("danmaku_journal_index", "index of the last committed journal document", journalIndex);
+        gauge("danmaku_egress_queued", "frames queued to event loops and not yet written", egress::queued);
+        histogram("danmaku_ack_latency_seconds", "frame received to ACK queued", stages.ackLatency);
+        histogram("danmaku_stage_decode_seconds", "frame received to end of decode (sampled per ring batch)",
+                stages.decodeLatency);
+        histogram("danmaku_stage_admit_seconds", "frame received to end of admit (sampled per ring batch)",
+                stages.admitLatency);
+        histogram("danmaku_stage_journal_seconds", "frame received to journal commit (sampled per ring batch)",
+                stages.journalLatency);
+        histogram("danmaku_batch_delay_seconds", "oldest bullet of a batch: accepted to sealed", stages.batchDelay);
+        registry.register((MultiCollector) () -> {
+            List<HistogramSnapshot> snapshots = new ArrayList<>();
+            for (LatencyHistogram h : histograms) {
+                snapshots.add(h.snapshot());
+            }
+            return new MetricSnapshots(new ArrayList<>(snapshots));
+        });
+    }
+
+    private void counter(String name, String help, LongSupplier value) {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
+                .register(registry);
+    }
+
+    private void gauge(String name, String help, LongSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
+                .register(registry);
+    }
+
+    private void histogram(String name, String help, Recorder recorder) {
+        histograms.add(new LatencyHistogram(name, help, recorder));
+    }
+
+    /** The whole registry in Prometheus text format. */
+    public synchronized String scrape() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        writer.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8);
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The cumulative histogram behind a latency metric, ns (for tests and /health detail). */
+    public synchronized Histogram cumulative(String name) {
+        for (LatencyHistogram h : histograms) {
+            if (h.name.equals(name)) {
+                h.pull();
+                return h.cumulative.copy();
+            }
+        }
+        throw new IllegalArgumentException(name);
+    }
+
+    private static final class LatencyHistogram {
+        final String name;
+        final String help;
+        final Recorder recorder;
+        final Histogram cumulative = new Histogram(3);
+        Histogram interval;
+
+        LatencyHistogram(String name, String help, Recorder recorder) {
+            this.name = name;
+            this.help = help;
+            this.recorder = recorder;
+        }
+
+        void pull() {
+            interval = recorder.getIntervalHistogram(interval);
+            cumulative.add(interval);
+        }
+
+        HistogramSnapshot snapshot() {
+            pull();
+            long[] counts = new long[BOUNDS.length];
+            long below = 0;
+            for (int i = 0; i < BOUNDS.length; i++) {
+                long cumulativeCount = Double.isInfinite(BOUNDS[i]) ? cumulative.getTotalCount()
+                        : cumulative.getCountBetweenValues(0, (long) (BOUNDS[i] * 1e9));
+                counts[i] = cumulativeCount - below;
+                below = cumulativeCount;
+            }
+            double sum = cumulative.getMean() * cumulative.getTotalCount() / 1e9;
+            return HistogramSnapshot.builder().name(name).help(help)
+                    .dataPoint(HistogramSnapshot.HistogramDataPointSnapshot.builder()
+                            .classicHistogramBuckets(ClassicHistogramBuckets.of(BOUNDS, counts))
+                            .sum(sum).build())
+                    .build();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.danmaku.engine.ring;
+
+/**
+ * One step of the ring: {@link #onEvent} for every event in order, then {@link #onEndOfBatch} after
+ * the last event the stage's thread took in one go (where stages commit, flush and sample clocks).
+ * {@link EngineWiring} decides which thread runs which stage; a stage never knows.
+ */
+public interface Stage {
+    /** Processes one event. A throw skips this event only (it is answered INTERNAL and counted). */
+    void onEvent(RingEvent e);
+
+    /** Called after the last event of a batch ({@code last}); commits and flushes go here. */
+    default void onEndOfBatch(RingEvent last) {
+    }
+}

@@ -1,0 +1,407 @@
+package dev.danmaku.engine.stage;
+
+import dev.danmaku.codec.AckDecoder;
+import dev.danmaku.codec.BatchEncoder;
+import dev.danmaku.codec.BatchLayout;
+import dev.danmaku.codec.ErrorCode;
+import dev.danmaku.codec.FrameEncoder;
+import dev.danmaku.codec.FrameType;
+import dev.danmaku.codec.JoinedDecoder;
+import dev.danmaku.codec.Protocol;
+import dev.danmaku.codec.RoomInfoDecoder;
+import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.engine.ring.Stage;
+import dev.danmaku.engine.room.Leaderboard;
+import dev.danmaku.engine.room.Room;
+import dev.danmaku.engine.room.RoomHistory;
+import dev.danmaku.engine.transport.Connection;
+import dev.danmaku.engine.transport.Egress;
+import io.netty.buffer.ByteBuf;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Stage 4: rooms, replies and delivery; the single writer of room state (viewers, history,
+ * leaderboard, batching). For each event it answers the sender (ACK, ERROR, ROOM_INFO, JOINED),
+ * appends accepted bullets to their room's history, and seals a room's pending bullets into one
+ * BATCH, encoded and compressed once and queued to every viewer through {@link Egress}: when the
+ * oldest pending bullet has waited {@code batchIntervalMs} (checked on ticks), when the pending
+ * bytes or count reach their limit, or at the end of every ring batch when the interval is 0.
+ *
+ * <p>Owned by its stage thread. Allocation-free per bullet in steady state; joins, leaves and new
+ * rooms allocate (copy-on-write viewer arrays, room objects).
+ */
+public final class FanoutHandler implements Stage {
+    /** Settings copied once from the node configuration. */
+    public record Settings(long batchIntervalMs, int maxBatchBytes, int historySize, int historyBytes,
+                           int rankingTopN, long rankingIntervalMs, long bulletWeight, long byteWeight,
+                           int maxLeaderboardUsers) {
+    }
+
+    private final Settings settings;
+    private final Egress egress;
+    private final BatchEncoder encoder;
+    private final EpochClock epochClock;
+    private final NanoClock nanoClock;
+    private final StageMetrics metrics;
+    private final Long2ObjectHashMap<Room> rooms = new Long2ObjectHashMap<>();
+    private final List<Room> dirty = new ArrayList<>();
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    private final long[] rankUsers = new long[Protocol.MAX_RANKING_COUNT];
+    private final long[] rankScores = new long[Protocol.MAX_RANKING_COUNT];
+    private long nextRankingMs;
+    private long nextSnapshotMs;
+    private volatile List<RoomSummary> snapshot = List.of();
+
+    /** What the admin API shows of a room; published by the fan-out stage about once a second. */
+    public record RoomSummary(long id, long epoch, long lastSequence, long firstRetainedSequence, int viewers,
+                              int historyEntries, int historyBytes, int leaderboardUsers, long[] topUsers,
+                              long[] topScores) {
+    }
+    private long nowMs;
+    private boolean clockFresh;
+
+    public FanoutHandler(Settings settings, Egress egress, BatchEncoder encoder, EpochClock epochClock,
+                         NanoClock nanoClock, StageMetrics metrics) {
+        this.settings = settings;
+        this.egress = egress;
+        this.encoder = encoder;
+        this.epochClock = epochClock;
+        this.nanoClock = nanoClock;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void onEvent(RingEvent e) {
+        if (!clockFresh) {
+            nowMs = epochClock.time();
+            clockFresh = true;
+        }
+        switch (e.kind) {
+            case RingEvent.KIND_FRAME -> onFrame(e);
+            case RingEvent.KIND_TICK -> onTick();
+            case RingEvent.KIND_DISCONNECT -> onDisconnect(e.connection);
+            case RingEvent.KIND_FLUSH -> sealAll();
+            default -> {
+            }
+        }
+    }
+
+    @Override
+    public void onEndOfBatch(RingEvent last) {
+        if (settings.batchIntervalMs() == 0) {
+            sealAll();
+        }
+        egress.flush();
+        clockFresh = false;
+    }
+
+    // ---- replies -------------------------------------------------------------------------------
+
+    private void onFrame(RingEvent e) {
+        if (e.status != 0) {
+            error(e);
+            return;
+        }
+        FrameType type = FrameType.of(e.type);
+        switch (type) {
+            case BULLET -> onBullet(e);
+            case CREATE_ROOM, CHECK_ROOM -> roomInfo(e, room(e.roomId, e.epoch, type == FrameType.CREATE_ROOM));
+            case JOIN -> onJoin(e);
+            case LEAVE -> {
+                Room room = rooms.get(e.roomId);
+                if (room != null) {
+                    room.removeViewer(e.connection);
+                }
+                e.connection.rooms().remove(e.roomId);
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void error(RingEvent e) {
+        int code = e.status;
+        metrics.rejects[Math.min(code, metrics.rejects.length - 1)]++;
+        ErrorCode known = ErrorCode.of(code);
+        ByteBuf buf = egress.allocate(ErrorDecoderLength.MAX);
+        Egress.wrapForEncode(view, buf);
+        int n = FrameEncoder.error(view, 0, code, e.type, Math.max(0, e.timestamp), e.roomId, e.retryAfterMs,
+                known == null ? "error" : known.message());
+        Egress.seal(buf, n);
+        if (code >= 100 && code < 200) {
+            // The peer does not speak the protocol: answer, then close (docs/protocol.md, section 6).
+            egress.unicastAndClose(e.connection, buf);
+        } else {
+            egress.unicast(e.connection, buf);
+        }
+    }
+
+    private void onBullet(RingEvent e) {
+        if (!e.retry) {
+            Room room = room(e.roomId, e.epoch, true);
+            append(room, e);
+            metrics.ackLatency.recordValue(Math.max(0, nanoClock.nanoTime() - e.receivedNanos));
+        }
+        ByteBuf buf = egress.allocate(AckDecoder.LENGTH);
+        Egress.wrapForEncode(view, buf);
+        int n = FrameEncoder.ack(view, 0, e.timestamp, e.roomId, e.epoch, e.sequence,
+                e.retry ? AckDecoder.FLAG_RETRY : 0);
+        egress.unicast(e.connection, Egress.seal(buf, n));
+    }
+
+    private void roomInfo(RingEvent e, Room room) {
+        ByteBuf buf = egress.allocate(64);
+        Egress.wrapForEncode(view, buf);
+        int flags = room == null ? 0 : RoomInfoDecoder.FLAG_EXISTS | RoomInfoDecoder.FLAG_LOCAL
+                | (e.created ? RoomInfoDecoder.FLAG_CREATED : 0);
+        int n = FrameEncoder.roomInfo(view, 0, e.timestamp, e.roomId, flags, room == null ? 0 : room.viewerCount(),
+                room == null ? 0 : room.epoch(), room == null ? 0 : room.lastSequence(), "");
+        egress.unicast(e.connection, Egress.seal(buf, n));
+    }
+
+    // ---- rooms ---------------------------------------------------------------------------------
+
+    /** The room, created (with {@code epoch}) if {@code create} and the journal stage says it exists. */
+    private Room room(long roomId, long epoch, boolean create) {
+        Room room = rooms.get(roomId);
+        if (room == null && create && epoch != 0) {
+            room = newRoom(roomId, epoch, 0);
+        }
+        return room;
+    }
+
+    /** Creates a room (also used by recovery); history starts after {@code lastSequence}. */
+    public Room newRoom(long roomId, long epoch, long lastSequence) {
+        RoomHistory history = new RoomHistory(Math.max(1, settings.historySize()), settings.historyBytes());
+        history.resetAfter(lastSequence);
+        Room room = new Room(roomId, epoch, history, new Leaderboard(settings.maxLeaderboardUsers()),
+                egress.loopCount());
+        room.sealedSequence(lastSequence);
+        rooms.put(roomId, room);
+        return room;
+    }
+
+    /** Rooms by id (fan-out thread, or recovery before the ring starts). */
+    public Long2ObjectHashMap<Room> rooms() {
+        return rooms;
+    }
+
+    private void append(Room room, RingEvent e) {
+        RoomHistory history = room.history();
+        int length = BatchLayout.ENTRY_FIXED_LENGTH + e.nameLength + e.contentLength + e.colorLength;
+        int at = history.reserve(length);
+        UnsafeBuffer log = history.buffer();
+        log.putLong(at, e.timestamp, Protocol.ORDER);
+        log.putLong(at + 8, e.userId, Protocol.ORDER);
+        int p = putField(log, at + 16, e, e.nameOffset, e.nameLength);
+        p = putField(log, p, e, e.contentOffset, e.contentLength);
+        putField(log, p, e, e.colorOffset, e.colorLength);
+        history.commit(e.sequence, at, length);
+        onAppended(room, e.userId, e.contentLength, length);
+    }
+
+    /** Bookkeeping after a bullet entered a room's history (also used by recovery). */
+    public void onAppended(Room room, long userId, int contentLength, int entryLength) {
+        room.leaderboard().add(userId, settings.bulletWeight() + settings.byteWeight() * contentLength);
+        room.rankingChanged = true;
+        if (room.pendingCount() == 1) {
+            room.pendingSinceMs = nowMs;
+            room.pendingBytes = 0;
+        }
+        room.pendingBytes += entryLength;
+        if (!room.dirty) {
+            room.dirty = true;
+            dirty.add(room);
+        }
+        if (room.pendingBytes >= settings.maxBatchBytes() || room.pendingCount() >= Protocol.MAX_BATCH_COUNT) {
+            seal(room);
+        }
+    }
+
+    private static int putField(UnsafeBuffer log, int p, RingEvent e, int offset, int length) {
+        log.putShort(p, (short) length, Protocol.ORDER);
+        log.putBytes(p + 2, e.frame, offset, length);
+        return p + 2 + length;
+    }
+
+    // ---- joins ---------------------------------------------------------------------------------
+
+    private void onJoin(RingEvent e) {
+        Room room = rooms.get(e.roomId);
+        Connection c = e.connection;
+        if (room == null) {
+            e.reject(ErrorCode.ROOM_NOT_FOUND.code(), 0);
+            error(e);
+            return;
+        }
+        RoomHistory history = room.history();
+        long sealed = room.sealedSequence();
+        int status;
+        long from;
+        if (!e.resume) {
+            status = JoinedDecoder.STATUS_LIVE;
+            from = Math.max(history.firstSequence(), sealed + 1 - e.joinHistory);
+        } else if (e.joinEpoch == room.epoch() && e.joinLastSequence <= room.lastSequence()
+                && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
+            status = JoinedDecoder.STATUS_RECOVERED;
+            from = e.joinLastSequence + 1;
+        } else {
+            status = JoinedDecoder.STATUS_NOT_RECOVERED;
+            from = Math.max(history.firstSequence(), sealed + 1 - e.joinHistory);
+        }
+        ByteBuf buf = egress.allocate(JoinedDecoder.LENGTH);
+        Egress.wrapForEncode(view, buf);
+        int n = FrameEncoder.joined(view, 0, room.id(), room.epoch(), status, room.lastSequence(), Math.max(1, from));
+        egress.unicast(c, Egress.seal(buf, n));
+        // Replay what is already sealed; pending bullets follow with the room's next batch.
+        long s = from;
+        while (s <= sealed) {
+            encoder.reset(room.id(), room.epoch(), s);
+            while (s <= sealed && encoder.addEntry(history.buffer(), history.offset(s), history.length(s))) {
+                s++;
+            }
+            ByteBuf batch = egress.allocate(encoder.maxEncodedLength());
+            Egress.wrapForEncode(view, batch);
+            egress.unicast(c, Egress.seal(batch, encoder.encode(view, 0)));
+        }
+        room.addViewer(c);
+        c.rooms().add(room.id());
+    }
+
+    private void onDisconnect(Connection c) {
+        LongHashSet joined = c.rooms();
+        LongHashSet.LongIterator it = joined.iterator();
+        while (it.hasNext()) {
+            Room room = rooms.get(it.nextValue());
+            if (room != null) {
+                room.removeViewer(c);
+            }
+        }
+        joined.clear();
+    }
+
+    // ---- batching ------------------------------------------------------------------------------
+
+    private void onTick() {
+        long interval = settings.batchIntervalMs();
+        for (int i = 0; i < dirty.size(); ) {
+            Room room = dirty.get(i);
+            if (room.pendingCount() == 0 || nowMs - room.pendingSinceMs() >= interval) {
+                seal(room);
+                int last = dirty.size() - 1;
+                dirty.set(i, dirty.get(last));
+                dirty.remove(last);
+                room.dirty = false;
+            } else {
+                i++;
+            }
+        }
+        if (nowMs - nextRankingMs >= 0) {
+            nextRankingMs = nowMs + settings.rankingIntervalMs();
+            pushRankings();
+        }
+        if (nowMs - nextSnapshotMs >= 0) {
+            nextSnapshotMs = nowMs + 1000;
+            publishSnapshot();
+        }
+    }
+
+    /** Builds the admin view of every room (allocates; once a second, off the per-bullet path). */
+    private void publishSnapshot() {
+        List<RoomSummary> list = new ArrayList<>(rooms.size());
+        for (Room room : rooms.values()) {
+            int n = room.leaderboard().top(Math.min(10, settings.rankingTopN()), rankUsers, rankScores);
+            list.add(new RoomSummary(room.id(), room.epoch(), room.lastSequence(), room.history().firstSequence(),
+                    room.viewerCount(), room.history().size(), room.history().capacityBytes(),
+                    room.leaderboard().size(), java.util.Arrays.copyOf(rankUsers, n),
+                    java.util.Arrays.copyOf(rankScores, n)));
+        }
+        list.sort((a, b) -> Long.compareUnsigned(a.id(), b.id()));
+        snapshot = List.copyOf(list);
+    }
+
+    /** The latest room summaries (any thread). */
+    public List<RoomSummary> snapshot() {
+        return snapshot;
+    }
+
+    private void sealAll() {
+        for (int i = 0, n = dirty.size(); i < n; i++) {
+            Room room = dirty.get(i);
+            seal(room);
+            room.dirty = false;
+        }
+        dirty.clear();
+    }
+
+    /** Sends the room's pending bullets to its viewers as one batch (or more if over the limits). */
+    private void seal(Room room) {
+        RoomHistory history = room.history();
+        long last = history.lastSequence();
+        long s = room.sealedSequence() + 1;
+        if (s > last) {
+            return;
+        }
+        metrics.batchDelay.recordValue(Math.max(0, (nowMs - room.pendingSinceMs()) * 1_000_000L));
+        int viewers = room.viewerCount();
+        while (s <= last) {
+            encoder.reset(room.id(), room.epoch(), s);
+            while (s <= last && encoder.addEntry(history.buffer(), history.offset(s), history.length(s))) {
+                s++;
+            }
+            metrics.batches++;
+            metrics.batchedBullets += encoder.count();
+            if (viewers > 0) {
+                broadcast(room, encoder.maxEncodedLength());
+                metrics.deliveries += (long) encoder.count() * viewers;
+            }
+        }
+        room.sealedSequence(last);
+        room.pendingBytes = 0;
+    }
+
+    private void broadcast(Room room, int maxLength) {
+        ByteBuf buf = egress.allocate(maxLength);
+        Egress.wrapForEncode(view, buf);
+        Egress.seal(buf, encoder.encode(view, 0));
+        for (int loop = 0; loop < room.loops(); loop++) {
+            Connection[] viewers = room.viewers(loop);
+            if (viewers.length > 0) {
+                egress.broadcast(loop, viewers, buf.retain());
+            }
+        }
+        buf.release();
+    }
+
+    private void pushRankings() {
+        for (Room room : rooms.values()) {
+            if (!room.rankingChanged || room.viewerCount() == 0) {
+                continue;
+            }
+            room.rankingChanged = false;
+            int n = room.leaderboard().top(settings.rankingTopN(), rankUsers, rankScores);
+            ByteBuf buf = egress.allocate(21 + 16 * n);
+            Egress.wrapForEncode(view, buf);
+            Egress.seal(buf, FrameEncoder.ranking(view, 0, room.id(), nowMs, n, rankUsers, rankScores));
+            for (int loop = 0; loop < room.loops(); loop++) {
+                Connection[] viewers = room.viewers(loop);
+                if (viewers.length > 0) {
+                    egress.broadcast(loop, viewers, buf.retain());
+                }
+            }
+            buf.release();
+        }
+    }
+
+    /** Largest ERROR frame, bytes. */
+    private static final class ErrorDecoderLength {
+        static final int MAX = 29 + Protocol.MAX_REASON_LENGTH;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.danmaku.engine.stage;
+
+import dev.danmaku.codec.ErrorCode;
+import dev.danmaku.codec.FrameType;
+import dev.danmaku.engine.filter.AdmitCounters;
+import dev.danmaku.engine.filter.DuplicateFilter;
+import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.engine.ring.Stage;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+
+/**
+ * Stage 3: sequencing and the journal. For each admitted bullet: duplicate suppression (a retry of a
+ * journaled bullet gets its original epoch and sequence back, flagged RETRY; the same content with
+ * a new timestamp inside the window is DUPLICATE), then the room's next sequence in its epoch and an
+ * append to the journal. CREATE_ROOM creates the room here (journaled) so that sequencing and room
+ * existence have one owner. At the end of each ring batch everything appended is committed as one
+ * journal document, before the fan-out stage (which runs after this one) acknowledges or delivers
+ * any of it: ACK = journaled.
+ *
+ * <p>Owned by its stage thread; rooms' sequencing state lives only here. Allocation-free in steady
+ * state.
+ */
+public final class JournalHandler implements Stage {
+    /** Where sequenced records go; implemented over the Chronicle journal. */
+    public interface Appender {
+        /** Buffers one bullet record (fields and UTF-8 ranges of {@code e.frame}). */
+        void appendBullet(RingEvent e);
+
+        /** Buffers one room-created record. */
+        void appendRoom(long roomId, long epoch, long timeMs);
+
+        /** Writes everything buffered as one document; returns its index, or -1 if nothing was buffered. */
+        long commit();
+    }
+
+    private final Appender journal;
+    private final DuplicateFilter dedup;
+    private final AdmitCounters counters;
+    private final EpochClock epochClock;
+    private final NanoClock nanoClock;
+    private final StageMetrics metrics;
+    private final int maxRooms;
+    /** room -> epoch; a room exists iff it has an entry. */
+    private final Long2LongHashMap epochs = new Long2LongHashMap(0);
+    /** room -> last assigned sequence. */
+    private final Long2LongHashMap lastSequences = new Long2LongHashMap(0);
+
+    private long nowMs;
+    private boolean clockFresh;
+
+    public JournalHandler(Appender journal, DuplicateFilter dedup, AdmitCounters counters, EpochClock epochClock,
+                          NanoClock nanoClock, int maxRooms, StageMetrics metrics) {
+        this.journal = journal;
+        this.dedup = dedup;
+        this.counters = counters;
+        this.epochClock = epochClock;
+        this.nanoClock = nanoClock;
+        this.maxRooms = maxRooms;
+        this.metrics = metrics;
+    }
+
+    /** Restores a room's state from the journal at startup (before the ring starts). */
+    public void recoverRoom(long roomId, long epoch, long lastSequence) {
+        epochs.put(roomId, epoch);
+        lastSequences.put(roomId, lastSequence);
+    }
+
+    /** Restores a bullet's duplicate/retry entry at startup, if it is still inside the window. */
+    public DuplicateFilter dedup() {
+        return dedup;
+    }
+
+    @Override
+    public void onEvent(RingEvent e) {
+        if (!clockFresh) {
+            nowMs = epochClock.time();
+            clockFresh = true;
+        }
+        if (e.kind == RingEvent.KIND_FRAME && e.status == 0) {
+            if (e.type == FrameType.BULLET.code()) {
+                sequence(e);
+            } else if (e.type == FrameType.CREATE_ROOM.code()) {
+                create(e);
+            } else if (e.type == FrameType.CHECK_ROOM.code() || e.type == FrameType.JOIN.code()) {
+                e.epoch = epochs.get(e.roomId);
+                e.sequence = lastSequences.get(e.roomId);
+            }
+        }
+    }
+
+    @Override
+    public void onEndOfBatch(RingEvent last) {
+        long index = journal.commit();
+        if (index >= 0) {
+            metrics.journalCommits++;
+            metrics.journalIndex = index;
+        }
+        clockFresh = false;
+        metrics.journalLatency.recordValue(Math.max(0, nanoClock.nanoTime() - last.receivedNanos));
+    }
+
+    private void sequence(RingEvent e) {
+        long epoch = epochs.get(e.roomId);
+        if (epoch == 0) {
+            e.reject(ErrorCode.ROOM_NOT_FOUND.code(), 0);
+            return;
+        }
+        int verdict = dedup.check(e.userId, e.timestamp, e.frame, e.contentOffset, e.contentLength, nowMs);
+        if (verdict == DuplicateFilter.DUPLICATE) {
+            counters.increment(AdmitCounters.Reason.DUPLICATE);
+            e.reject(ErrorCode.DUPLICATE.code(), 0);
+            return;
+        }
+        if (verdict == DuplicateFilter.RETRY) {
+            counters.increment(AdmitCounters.Reason.RETRY);
+            e.retry = true;
+            e.epoch = dedup.retryEpoch() & 0xFFFF_FFFFL;
+            e.sequence = dedup.retrySequence();
+            return;
+        }
+        long seq = lastSequences.get(e.roomId) + 1;
+        lastSequences.put(e.roomId, seq);
+        e.epoch = epoch;
+        e.sequence = seq;
+        e.acceptedAtMs = nowMs;
+        journal.appendBullet(e);
+        dedup.record(e.userId, e.timestamp, e.frame, e.contentOffset, e.contentLength, nowMs, (int) epoch, seq);
+        metrics.accepted++;
+    }
+
+    private void create(RingEvent e) {
+        long epoch = epochs.get(e.roomId);
+        if (epoch == 0) {
+            if (epochs.size() >= maxRooms) {
+                e.reject(ErrorCode.TOO_MANY_ROOMS.code(), 1000);
+                return;
+            }
+            epoch = 1;
+            epochs.put(e.roomId, epoch);
+            lastSequences.put(e.roomId, 0);
+            journal.appendRoom(e.roomId, epoch, nowMs);
+            e.created = true;
+        }
+        e.epoch = epoch;
+        e.sequence = lastSequences.get(e.roomId);
+    }
+
+    /** Rooms known to the sequencer. */
+    public int roomCount() {
+        return epochs.size();
+    }
+}

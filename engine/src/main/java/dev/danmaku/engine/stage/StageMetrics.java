@@ -1,0 +1,41 @@
+package dev.danmaku.engine.stage;
+
+import org.HdrHistogram.Recorder;
+
+/**
+ * Counters and latency recorders the ring stages update. Each field has exactly one writer (the
+ * stage named in its comment). They are plain fields on purpose: a volatile store per event would
+ * cost a fence on the hot path. The metrics endpoint reads them racily from another thread and may
+ * see a value a few microseconds stale, never a torn one (64-bit JVM). The HdrHistogram
+ * {@link Recorder}s are built for one writer and a concurrent reader. Per-stage latencies are
+ * sampled once per ring batch (the batch's last event); the ACK latency records every bullet.
+ */
+public final class StageMetrics {
+    /** Decode stage: frames that failed validation. */
+    public long parseErrors;
+    /** Journal stage: bullets appended. */
+    public long accepted;
+    /** Journal stage: documents committed. */
+    public long journalCommits;
+    /** Journal stage: index of the last committed document. */
+    public long journalIndex = -1;
+    /** Fan-out stage: bullets sealed into batches (each bullet once, whatever the viewer count). */
+    public long batchedBullets;
+    /** Fan-out stage: batches sealed. */
+    public long batches;
+    /** Fan-out stage: bullet deliveries queued to viewers (bullets x viewers). */
+    public long deliveries;
+    /** Fan-out stage: rejects by error code (index = code). */
+    public final long[] rejects = new long[600];
+    /** Fan-out stage: events whose handler threw (skipped and counted). */
+    public long stageFailures;
+
+    /** Receive (I/O thread) to ACK queued (fan-out stage), ns. */
+    public final Recorder ackLatency = new Recorder(3);
+    /** Per stage: receive to the end of that stage, ns. Written by each stage. */
+    public final Recorder decodeLatency = new Recorder(3);
+    public final Recorder admitLatency = new Recorder(3);
+    public final Recorder journalLatency = new Recorder(3);
+    /** Oldest bullet in a sealed batch: accept to seal, ns (the batching delay). */
+    public final Recorder batchDelay = new Recorder(3);
+}
