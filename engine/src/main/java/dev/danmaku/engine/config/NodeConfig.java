@@ -1,5 +1,7 @@
 package dev.danmaku.engine.config;
 
+import dev.danmaku.engine.journal.JournalRollCycle;
+import dev.danmaku.engine.journal.SyncPolicy;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -30,12 +32,6 @@ public final class NodeConfig {
     /** Where stages run: all on one thread (2-core hosts) or one thread per stage (tuned hosts). */
     public enum StageThreads { FUSED, PER_STAGE }
 
-    /** Journal roll cycles. */
-    public enum RollCycle { DAILY, HOURLY, FIVE_MINUTELY }
-
-    /** Journal durability: page cache (survives kill -9) or fsync per ring batch (survives power loss). */
-    public enum JournalSync { PAGE_CACHE, FSYNC }
-
     public static final ConfigKey<String> NODE_ID = ConfigKey.stringKey("node.id", "node-1",
             "this node's name in the cluster, metrics and Kafka headers");
     public static final ConfigKey<String> DATA_DIR = ConfigKey.stringKey("node.data-dir", "data",
@@ -62,6 +58,11 @@ public final class NodeConfig {
     public static final ConfigKey<Long> SLOW_VIEWER_TIMEOUT_MS = ConfigKey.longKey("transport.slow-viewer-timeout-ms",
             5_000, 100, 600_000, "disconnect (SLOW_CONSUMER) a viewer that stays unwritable this long");
 
+    public static final ConfigKey<Integer> IO_THREADS = ConfigKey.intKey("transport.io-threads", 0, 0, 1024,
+            "Netty event loops (0 = one per core)");
+    public static final ConfigKey<Integer> EGRESS_QUEUE = ConfigKey.intKey("transport.egress-queue", 65_536, 1024,
+            1 << 22, "frames queued from the fan-out stage to one event loop before frames are dropped (counted)");
+
     public static final ConfigKey<Boolean> AUTH_REQUIRED = ConfigKey.boolKey("auth.required", false,
             "senders must AUTH with a signed token before BULLET (viewing stays anonymous)");
     public static final ConfigKey<String> AUTH_SECRET = ConfigKey.stringKey("auth.hmac-secret", "",
@@ -69,8 +70,8 @@ public final class NodeConfig {
     public static final ConfigKey<String> AUTH_AUDIENCE = ConfigKey.stringKey("auth.audience", "danmaku",
             "required 'aud' claim of tokens");
 
-    public static final ConfigKey<Integer> RING_SIZE = ConfigKey.intKey("ring.size", 65_536, 1_024, 1 << 24,
-            "slots in the Disruptor ring (a power of two)");
+    public static final ConfigKey<Integer> RING_SIZE = ConfigKey.intKey("ring.size", 32_768, 1_024, 1 << 22,
+            "slots in the Disruptor ring (a power of two; 1 KiB each)");
     public static final ConfigKey<WaitStrategy> RING_WAIT = ConfigKey.enumKey("ring.wait-strategy",
             WaitStrategy.BLOCKING, WaitStrategy.class, "how idle stage threads wait");
     public static final ConfigKey<StageThreads> RING_THREADS = ConfigKey.enumKey("ring.stage-threads",
@@ -81,7 +82,9 @@ public final class NodeConfig {
     public static final ConfigKey<Integer> MAX_BATCH_BYTES = ConfigKey.intKey("batch.max-bytes", 64 * 1024,
             1024, 1 << 20, "seal a room's batch early at this many payload bytes");
     public static final ConfigKey<Integer> COMPRESSION_THRESHOLD = ConfigKey.intKey("batch.compression-threshold",
-            256, 0, Integer.MAX_VALUE, "compress a batch payload of at least this many bytes");
+            32, 0, Integer.MAX_VALUE, "compress a batch payload of at least this many bytes (and only if it shrinks)");
+    public static final ConfigKey<Boolean> DICTIONARY = ConfigKey.boolKey("batch.dictionary", true,
+            "compress with the protocol's zstd dictionary (docs/protocol.md, BATCH)");
     public static final ConfigKey<Integer> ZSTD_LEVEL = ConfigKey.intKey("batch.zstd-level", 3, 1, 19,
             "zstd compression level");
 
@@ -93,6 +96,11 @@ public final class NodeConfig {
             "entries in a RANKING frame");
     public static final ConfigKey<Long> RANKING_INTERVAL_MS = ConfigKey.longKey("rooms.ranking-interval-ms", 5_000,
             100, 3_600_000, "how often viewers get RANKING frames");
+
+    public static final ConfigKey<Long> RANKING_BULLET_WEIGHT = ConfigKey.longKey("rooms.ranking-bullet-weight", 1, 0,
+            1_000_000, "leaderboard score of one accepted bullet");
+    public static final ConfigKey<Long> RANKING_BYTE_WEIGHT = ConfigKey.longKey("rooms.ranking-byte-weight", 0, 0,
+            1_000_000, "extra leaderboard score per content byte");
 
     public static final ConfigKey<Long> DEDUP_WINDOW_MS = ConfigKey.longKey("filter.dedup-window-ms", 5_000, 0,
             3_600_000, "same user + same content inside this window is a DUPLICATE");
@@ -115,12 +123,13 @@ public final class NodeConfig {
     public static final ConfigKey<Integer> LINK_MIN_LEVEL = ConfigKey.intKey("filter.link-min-level", 3, 0, 255,
             "users below this level may not post links or contact ads");
 
-    public static final ConfigKey<RollCycle> JOURNAL_ROLL = ConfigKey.enumKey("journal.roll-cycle",
-            RollCycle.DAILY, RollCycle.class, "when the journal starts a new file");
-    public static final ConfigKey<Integer> JOURNAL_RETENTION = ConfigKey.intKey("journal.retention-cycles", 7, 1,
-            10_000, "journal files kept (older ones are deleted once every sink has passed them)");
-    public static final ConfigKey<JournalSync> JOURNAL_SYNC = ConfigKey.enumKey("journal.sync",
-            JournalSync.PAGE_CACHE, JournalSync.class, "durability of an ACK");
+    public static final ConfigKey<JournalRollCycle> JOURNAL_ROLL = ConfigKey.enumKey("journal.roll-cycle",
+            JournalRollCycle.HOURLY, JournalRollCycle.class, "when the journal starts a new file (the unit of retention)");
+    public static final ConfigKey<Integer> JOURNAL_RETENTION = ConfigKey.intKey("journal.retention-cycles", 168, 1,
+            100_000, "journal files kept (older ones are deleted once every sink has passed them)");
+    public static final ConfigKey<SyncPolicy> JOURNAL_SYNC = ConfigKey.enumKey("journal.sync",
+            SyncPolicy.PAGE_CACHE, SyncPolicy.class,
+            "durability of an ACK: page-cache survives kill -9, fsync also power loss");
 
     public static final ConfigKey<String> ADMIN_HOST = ConfigKey.stringKey("admin.host", "127.0.0.1",
             "address the admin HTTP server (health, metrics, rooms) binds");
@@ -130,9 +139,10 @@ public final class NodeConfig {
     /** Every key, in the order of config/node.yaml. */
     public static final List<ConfigKey<?>> KEYS = List.of(NODE_ID, DATA_DIR, WS_HOST, WS_PORT, WS_PATH,
             MAX_FRAME_BYTES, IDLE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS_PER_IP, ALLOWED_ORIGINS,
-            WRITE_BUFFER_HIGH, SLOW_VIEWER_TIMEOUT_MS, AUTH_REQUIRED, AUTH_SECRET, AUTH_AUDIENCE, RING_SIZE, RING_WAIT,
-            RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, ZSTD_LEVEL, HISTORY_SIZE,
-            MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
+            WRITE_BUFFER_HIGH, SLOW_VIEWER_TIMEOUT_MS, IO_THREADS, EGRESS_QUEUE, AUTH_REQUIRED, AUTH_SECRET, AUTH_AUDIENCE, RING_SIZE, RING_WAIT,
+            RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, DICTIONARY, ZSTD_LEVEL,
+            HISTORY_SIZE, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
+            DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
             IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, LINK_MIN_LEVEL, JOURNAL_ROLL,
             JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT);
 

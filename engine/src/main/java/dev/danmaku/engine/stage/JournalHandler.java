@@ -25,11 +25,11 @@ import org.agrona.concurrent.NanoClock;
 public final class JournalHandler implements Stage {
     /** Where sequenced records go; implemented over the Chronicle journal. */
     public interface Appender {
-        /** Buffers one bullet record (fields and UTF-8 ranges of {@code e.frame}). */
-        void appendBullet(RingEvent e);
+        /** Buffers one bullet record (fields and UTF-8 ranges of {@code e.frame}); false if the document is full. */
+        boolean appendBullet(RingEvent e);
 
-        /** Buffers one room-created record. */
-        void appendRoom(long roomId, long epoch, long timeMs);
+        /** Buffers one room-created record; false if the document is full. */
+        boolean appendRoom(long roomId, long epoch, long timeMs);
 
         /** Writes everything buffered as one document; returns its index, or -1 if nothing was buffered. */
         long commit();
@@ -46,6 +46,12 @@ public final class JournalHandler implements Stage {
     private final Long2LongHashMap epochs = new Long2LongHashMap(0);
     /** room -> last assigned sequence. */
     private final Long2LongHashMap lastSequences = new Long2LongHashMap(0);
+
+    /** Events sequenced since the last commit: failed together if the commit fails. */
+    private final RingEvent[] uncommitted = new RingEvent[dev.danmaku.engine.ring.EngineWiring.MAX_RING_BATCH];
+    private int uncommittedCount;
+    /** Set when the journal failed: from then on nothing is accepted (fail-stop; ACK = journaled). */
+    private volatile boolean failed;
 
     private long nowMs;
     private boolean clockFresh;
@@ -79,6 +85,10 @@ public final class JournalHandler implements Stage {
             clockFresh = true;
         }
         if (e.kind == RingEvent.KIND_FRAME && e.status == 0) {
+            if (failed && (e.type == FrameType.BULLET.code() || e.type == FrameType.CREATE_ROOM.code())) {
+                e.reject(ErrorCode.INTERNAL.code(), 1000);
+                return;
+            }
             if (e.type == FrameType.BULLET.code()) {
                 sequence(e);
             } else if (e.type == FrameType.CREATE_ROOM.code()) {
@@ -92,13 +102,57 @@ public final class JournalHandler implements Stage {
 
     @Override
     public void onEndOfBatch(RingEvent last) {
-        long index = journal.commit();
-        if (index >= 0) {
-            metrics.journalCommits++;
-            metrics.journalIndex = index;
-        }
+        commit();
         clockFresh = false;
         metrics.journalLatency.recordValue(Math.max(0, nanoClock.nanoTime() - last.receivedNanos));
+    }
+
+    /** Commits the document; on failure every event in it is answered INTERNAL and the stage fail-stops. */
+    private void commit() {
+        try {
+            long index = journal.commit();
+            if (index >= 0) {
+                metrics.journalCommits++;
+                metrics.journalIndex = index;
+            }
+        } catch (RuntimeException ex) {
+            failed = true;
+            for (int i = 0; i < uncommittedCount; i++) {
+                uncommitted[i].reject(ErrorCode.INTERNAL.code(), 1000);
+                uncommitted[i].status = ErrorCode.INTERNAL.code();
+            }
+            org.slf4j.LoggerFactory.getLogger(JournalHandler.class)
+                    .error("journal commit failed; this node accepts no more bullets until restarted", ex);
+        }
+        for (int i = 0; i < uncommittedCount; i++) {
+            uncommitted[i] = null;
+        }
+        uncommittedCount = 0;
+    }
+
+    /** True once the journal failed (health reports down). */
+    public boolean failed() {
+        return failed;
+    }
+
+    /**
+     * Appends {@code e} (a sequenced bullet, or a room creation) to the current document, committing
+     * the document first if it is full. Returns false, with {@code e} rejected, if the journal failed.
+     */
+    private boolean append(RingEvent e, boolean bullet) {
+        if (uncommittedCount == uncommitted.length || !tryAppend(e, bullet)) {
+            commit();
+            if (failed || !tryAppend(e, bullet)) {
+                e.reject(ErrorCode.INTERNAL.code(), 1000);
+                return false;
+            }
+        }
+        uncommitted[uncommittedCount++] = e;
+        return true;
+    }
+
+    private boolean tryAppend(RingEvent e, boolean bullet) {
+        return bullet ? journal.appendBullet(e) : journal.appendRoom(e.roomId, e.epoch, nowMs);
     }
 
     private void sequence(RingEvent e) {
@@ -121,11 +175,13 @@ public final class JournalHandler implements Stage {
             return;
         }
         long seq = lastSequences.get(e.roomId) + 1;
-        lastSequences.put(e.roomId, seq);
         e.epoch = epoch;
         e.sequence = seq;
         e.acceptedAtMs = nowMs;
-        journal.appendBullet(e);
+        if (!append(e, true)) {
+            return;
+        }
+        lastSequences.put(e.roomId, seq);
         dedup.record(e.userId, e.timestamp, e.frame, e.contentOffset, e.contentLength, nowMs, (int) epoch, seq);
         metrics.accepted++;
     }
@@ -137,10 +193,13 @@ public final class JournalHandler implements Stage {
                 e.reject(ErrorCode.TOO_MANY_ROOMS.code(), 1000);
                 return;
             }
+            e.epoch = 1;
+            if (!append(e, false)) {
+                return;
+            }
             epoch = 1;
             epochs.put(e.roomId, epoch);
             lastSequences.put(e.roomId, 0);
-            journal.appendRoom(e.roomId, epoch, nowMs);
             e.created = true;
         }
         e.epoch = epoch;

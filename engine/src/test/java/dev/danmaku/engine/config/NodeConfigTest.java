@@ -33,6 +33,18 @@ class NodeConfigTest {
     }
 
     @Test
+    void everyKeyConstantShouldBeListedInKeysOnce() throws Exception {
+        java.util.Set<String> constants = new java.util.HashSet<>();
+        for (java.lang.reflect.Field f : NodeConfig.class.getFields()) {
+            if (f.getType() == ConfigKey.class) {
+                constants.add(((ConfigKey<?>) f.get(null)).name());
+            }
+        }
+        assertThat(NodeConfig.KEYS).extracting(ConfigKey::name).doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(constants);
+    }
+
+    @Test
     void fileValuesShouldOverrideDefaultsAndLaterSetsOverrideFiles() {
         NodeConfig c = NodeConfig.builder()
                 .load(new StringReader("transport:\n  ws-port: 9000\nbatch:\n  interval-ms: 0\nring:\n  wait-strategy: busy-spin\n"), "t.yaml")

@@ -1,0 +1,283 @@
+package dev.danmaku.engine;
+
+import dev.danmaku.codec.BatchEncoder;
+import dev.danmaku.codec.BatchLayout;
+import dev.danmaku.codec.Protocol;
+import dev.danmaku.codec.ProtocolDictionary;
+import dev.danmaku.engine.admin.AdminServer;
+import dev.danmaku.engine.admin.NodeMetrics;
+import dev.danmaku.engine.auth.TokenVerifier;
+import dev.danmaku.engine.config.NodeConfig;
+import dev.danmaku.engine.filter.AdmitCounters;
+import dev.danmaku.engine.filter.CurrentBanList;
+import dev.danmaku.engine.filter.DuplicateFilter;
+import dev.danmaku.engine.filter.LinkRule;
+import dev.danmaku.engine.filter.RateLimiter;
+import dev.danmaku.engine.filter.SensitiveWordFilter;
+import dev.danmaku.engine.journal.Journal;
+import dev.danmaku.engine.journal.JournalConfig;
+import dev.danmaku.engine.journal.JournalRecord;
+import dev.danmaku.engine.journal.JournalRecovery;
+import dev.danmaku.engine.journal.JournalWriter;
+import dev.danmaku.engine.ring.EngineWiring;
+import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.engine.room.Room;
+import dev.danmaku.engine.stage.AdmitHandler;
+import dev.danmaku.engine.stage.DecodeHandler;
+import dev.danmaku.engine.stage.FanoutHandler;
+import dev.danmaku.engine.stage.JournalHandler;
+import dev.danmaku.engine.stage.StageMetrics;
+import dev.danmaku.engine.transport.Egress;
+import dev.danmaku.engine.transport.TransportMetrics;
+import dev.danmaku.engine.transport.WsServer;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node, assembled: journal recovery, filters, the four stages on the ring, the WebSocket
+ * transport and the admin API. {@link #start} returns a running node; {@link #close} shuts it down
+ * gracefully (stop accepting, seal and flush pending batches, close the journal).
+ */
+public final class Node implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+    private final NodeConfig config;
+    private final Journal journal;
+    private final EventLoopGroup group;
+    private final EngineWiring wiring;
+    private final WsServer ws;
+    private final AdminServer admin;
+    private final Egress egress;
+    private final FanoutHandler fanout;
+    private final StageMetrics stageMetrics;
+    private final NodeMetrics metrics;
+    private final BatchEncoder encoder;
+    private final int wsPort;
+    private volatile boolean closed;
+
+    private Node(NodeConfig config) throws Exception {
+        this.config = config;
+        EpochClock epochClock = SystemEpochClock.INSTANCE;
+        NanoClock nanoClock = SystemNanoClock.INSTANCE;
+        Path dataDir = Path.of(config.get(NodeConfig.DATA_DIR));
+        Files.createDirectories(dataDir);
+        journal = Journal.open(JournalConfig.defaults(dataDir.resolve("journal"))
+                .withRollCycle(config.get(NodeConfig.JOURNAL_ROLL))
+                .withSyncPolicy(config.get(NodeConfig.JOURNAL_SYNC))
+                .withRetainedCycles(config.get(NodeConfig.JOURNAL_RETENTION)));
+
+        stageMetrics = new StageMetrics();
+        AdmitCounters admitCounters = new AdmitCounters();
+        TransportMetrics transportMetrics = new TransportMetrics();
+
+        boolean epoll = Epoll.isAvailable();
+        int ioThreads = config.get(NodeConfig.IO_THREADS);
+        group = new MultiThreadIoEventLoopGroup(ioThreads == 0 ? Runtime.getRuntime().availableProcessors() : ioThreads,
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        egress = new Egress(WsServer.loops(group), config.get(NodeConfig.EGRESS_QUEUE), PooledByteBufAllocator.DEFAULT,
+                nanoClock, TimeUnit.MILLISECONDS.toNanos(config.get(NodeConfig.SLOW_VIEWER_TIMEOUT_MS)));
+
+        int maxBatchBytes = config.get(NodeConfig.MAX_BATCH_BYTES);
+        encoder = new BatchEncoder(config.get(NodeConfig.COMPRESSION_THRESHOLD), config.get(NodeConfig.ZSTD_LEVEL),
+                config.get(NodeConfig.DICTIONARY) ? ProtocolDictionary.bytes() : null,
+                Math.max(maxBatchBytes, BatchLayout.MAX_ENTRY_LENGTH), Protocol.MAX_BATCH_COUNT);
+        int historySize = config.get(NodeConfig.HISTORY_SIZE);
+        int historyBytes = (int) Math.min(1 << 30, Math.max(4L * maxBatchBytes, historySize * 128L));
+        fanout = new FanoutHandler(new FanoutHandler.Settings(config.get(NodeConfig.BATCH_INTERVAL_MS), maxBatchBytes,
+                Math.max(historySize, Protocol.MAX_BATCH_COUNT), historyBytes, config.get(NodeConfig.RANKING_TOP_N),
+                config.get(NodeConfig.RANKING_INTERVAL_MS), config.get(NodeConfig.RANKING_BULLET_WEIGHT),
+                config.get(NodeConfig.RANKING_BYTE_WEIGHT), 100_000), egress, encoder, epochClock, nanoClock,
+                stageMetrics);
+        JournalHandler sequencer = new JournalHandler(new ChronicleAppender(journal),
+                new DuplicateFilter(config.get(NodeConfig.DEDUP_CAPACITY), config.get(NodeConfig.DEDUP_WINDOW_MS)),
+                admitCounters, epochClock, nanoClock, config.get(NodeConfig.MAX_ROOMS), stageMetrics);
+        recover(sequencer, epochClock.time());
+
+        String wordsFile = config.get(NodeConfig.WORDS_FILE);
+        SensitiveWordFilter words = wordsFile.isEmpty() ? null : loadWords(wordsFile);
+        int rateKeys = config.get(NodeConfig.RATE_KEYS);
+        AdmitHandler admit = new AdmitHandler(epochClock, nanoClock, config.get(NodeConfig.TIMESTAMP_SKEW_MS),
+                new CurrentBanList(),
+                RateLimiter.perSecond(config.get(NodeConfig.USER_RATE), config.get(NodeConfig.USER_BURST), rateKeys),
+                RateLimiter.perSecond(config.get(NodeConfig.IP_RATE), config.get(NodeConfig.IP_BURST), rateKeys),
+                words, new LinkRule(config.get(NodeConfig.LINK_MIN_LEVEL), Protocol.MAX_CONTENT_LENGTH), null,
+                admitCounters, stageMetrics);
+
+        wiring = new EngineWiring(config, nanoClock, stageMetrics, new DecodeHandler(stageMetrics, nanoClock), admit,
+                sequencer, fanout);
+        long interval = config.get(NodeConfig.BATCH_INTERVAL_MS);
+        wiring.start(interval == 0 ? 50 : Math.max(1, interval / 2));
+
+        String secret = config.get(NodeConfig.AUTH_SECRET);
+        TokenVerifier verifier = secret.isEmpty() ? null : new TokenVerifier(secret, config.get(NodeConfig.AUTH_AUDIENCE));
+        ws = new WsServer(config, group, epoll, wiring, verifier, epochClock, transportMetrics);
+        wsPort = ws.start();
+
+        metrics = new NodeMetrics(stageMetrics, admitCounters, transportMetrics, egress, wiring,
+                () -> fanout.snapshot().size(), () -> stageMetrics.journalIndex);
+        admin = new AdminServer(config.get(NodeConfig.ADMIN_HOST), config.get(NodeConfig.ADMIN_PORT), metrics,
+                fanout::snapshot, new AdminServer.Health() {
+                    @Override
+                    public String status() {
+                        return closed ? "down" : "up";
+                    }
+
+                    @Override
+                    public void describe(com.fasterxml.jackson.databind.node.ObjectNode body) {
+                        body.put("node", config.get(NodeConfig.NODE_ID));
+                        body.put("wsPort", wsPort);
+                        body.put("connections", transportMetrics.open.get());
+                        body.put("rooms", fanout.snapshot().size());
+                        body.put("ringRemaining", wiring.remainingCapacity());
+                        body.put("journalIndex", stageMetrics.journalIndex);
+                    }
+                });
+        LOG.info("node {} ready: ws://{}:{}{} (transport {}), admin http://{}:{}/ , data {}",
+                config.get(NodeConfig.NODE_ID), config.get(NodeConfig.WS_HOST), wsPort, config.get(NodeConfig.WS_PATH),
+                epoll ? "epoll" : "nio", config.get(NodeConfig.ADMIN_HOST), admin.port(), dataDir.toAbsolutePath());
+    }
+
+    /** Starts a node; throws if it cannot (port in use, unreadable data directory, ...). */
+    public static Node start(NodeConfig config) throws Exception {
+        return new Node(config);
+    }
+
+    private static SensitiveWordFilter loadWords(String file) throws IOException {
+        Path p = Path.of(file);
+        if (!p.isAbsolute() && !Files.exists(p)) {
+            String home = System.getProperty("danmaku.home");
+            if (home != null) {
+                p = Path.of(home).resolve(file);
+            }
+        }
+        return SensitiveWordFilter.load(p);
+    }
+
+    /** Rebuilds sequencing, rooms, history, leaderboards and the duplicate window from the journal. */
+    private void recover(JournalHandler sequencer, long nowMs) {
+        long window = config.get(NodeConfig.DEDUP_WINDOW_MS);
+        JournalRecovery.Result r = JournalRecovery.recover(journal, new JournalRecovery.Visitor() {
+            @Override
+            public void onRoomCreated(long roomId, long epoch, long createTimeMs, long documentIndex) {
+                sequencer.recoverRoom(roomId, epoch, 0);
+                fanout.rooms().remove(roomId);
+                fanout.newRoom(roomId, epoch, 0);
+            }
+
+            @Override
+            public void onBullet(JournalRecord b, long documentIndex) {
+                Room room = fanout.rooms().get(b.roomId());
+                if (room == null || room.epoch() != b.epoch() || b.sequence() != room.lastSequence() + 1) {
+                    // The room's creation fell out of retention (or an epoch began): start its history here.
+                    fanout.rooms().remove(b.roomId());
+                    room = fanout.newRoom(b.roomId(), b.epoch(), b.sequence() - 1);
+                }
+                room.history().append(b.sequence(), b.buffer(), b.entryOffset(), b.entryLength());
+                room.sealedSequence(b.sequence());
+                room.leaderboard().add(b.userId(), config.get(NodeConfig.RANKING_BULLET_WEIGHT)
+                        + config.get(NodeConfig.RANKING_BYTE_WEIGHT) * b.contentLength());
+                sequencer.recoverRoom(b.roomId(), b.epoch(), b.sequence());
+                if (nowMs - b.acceptTimeMs() < window) {
+                    sequencer.dedup().record(b.userId(), b.clientTimestamp(), b.buffer(), b.contentOffset(),
+                            b.contentLength(), b.acceptTimeMs(), (int) b.epoch(), b.sequence());
+                }
+            }
+        }, null);
+        if (r.records() > 0) {
+            LOG.info("recovered {} rooms and {} bullets from {} journal documents in {} ms ({} records/s)",
+                    fanout.rooms().size(), r.bullets(), r.documents(), r.elapsedNanos() / 1_000_000,
+                    (long) r.recordsPerSecond());
+        }
+    }
+
+    public int wsPort() {
+        return wsPort;
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
+    public StageMetrics stageMetrics() {
+        return stageMetrics;
+    }
+
+    /** Graceful shutdown: stop accepting, seal and flush every pending batch, close the journal. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("shutting down: no new connections, sealing pending batches");
+        ws.stopAccepting();
+        try {
+            wiring.drain(5_000);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (egress.queued() > 0 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        wiring.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        admin.close();
+        encoder.close();
+        journal.close();
+        LOG.info("stopped");
+    }
+
+    /** The journal stage's appender: one Chronicle document per ring batch. Created on the stage thread. */
+    private static final class ChronicleAppender implements JournalHandler.Appender {
+        private final Journal journal;
+        private JournalWriter writer;
+
+        ChronicleAppender(Journal journal) {
+            this.journal = journal;
+        }
+
+        private JournalWriter writer() {
+            if (writer == null) {
+                writer = journal.writer();
+            }
+            return writer;
+        }
+
+        @Override
+        public boolean appendBullet(RingEvent e) {
+            return writer().appendBullet(e.roomId, e.epoch, e.sequence, e.timestamp, e.userId, e.acceptedAtMs,
+                    e.userLevel, e.frame, e.nameOffset, e.nameLength, e.contentOffset, e.contentLength, e.colorOffset,
+                    e.colorLength);
+        }
+
+        @Override
+        public boolean appendRoom(long roomId, long epoch, long timeMs) {
+            return writer().appendRoom(roomId, epoch, timeMs);
+        }
+
+        @Override
+        public long commit() {
+            return writer == null ? -1 : writer.commit();
+        }
+    }
+}
