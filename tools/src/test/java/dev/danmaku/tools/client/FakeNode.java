@@ -71,6 +71,7 @@ final class FakeNode implements AutoCloseable {
     private final Map<Long, Room> rooms = new HashMap<>();
     private final Map<Channel, Set<Long>> viewers = new HashMap<>();
     private final Set<Channel> connections = new HashSet<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Every BULLET timestamp received, retries included, in arrival order. */
     final List<Long> bulletTimestamps = new CopyOnWriteArrayList<>();
@@ -184,6 +185,9 @@ final class FakeNode implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         server.close().syncUninterruptibly();
         dropConnections();
         group.shutdownGracefully(0, 200, java.util.concurrent.TimeUnit.MILLISECONDS).syncUninterruptibly();
@@ -355,7 +359,7 @@ final class FakeNode implements AutoCloseable {
                     replayFrom = brokenResume ? r.lastSeq + 1 : Math.max(1, next - resumeOverlap);
                 } else {
                     status = JoinedDecoder.STATUS_NOT_RECOVERED;
-                    next = Math.max(r.retainedFrom, r.lastSeq + 1);
+                    next = r.retainedFrom; // everything it still holds
                     replayFrom = next;
                 }
             } else {
