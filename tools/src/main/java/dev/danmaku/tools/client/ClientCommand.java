@@ -129,7 +129,8 @@ public final class ClientCommand implements Runnable {
                     .withReconnectTries(conn.retries);
             client = new DanmakuClient(config, this);
             try {
-                await(client.connect(conn.url), "connecting to " + conn.url);
+                // The client enforces the connect timeout itself and names the cause; the margin lets it speak first.
+                await(client.connect(conn.url), conn.timeout.plusMillis(500), "connecting to " + conn.url);
                 if (conn.token != null) {
                     await(client.auth(conn.token), "authenticating");
                 }
@@ -148,10 +149,14 @@ public final class ClientCommand implements Runnable {
 
         /** Waits up to --timeout for an answer. */
         <T> T await(CompletableFuture<T> f, String what) throws Failure, InterruptedException {
+            return await(f, conn.timeout, what);
+        }
+
+        <T> T await(CompletableFuture<T> f, Duration timeout, String what) throws Failure, InterruptedException {
             try {
-                return f.get(conn.timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                throw new Failure("no answer within " + format(conn.timeout) + " " + what);
+                throw new Failure("no answer within " + format(timeout) + " " + what);
             } catch (ExecutionException e) {
                 throw new Failure(message(e.getCause()));
             }
@@ -244,6 +249,8 @@ public final class ClientCommand implements Runnable {
         String color;
 
         private final AtomicInteger rejected = new AtomicInteger();
+        /** Set once the command has its verdict: answers after it (or closing the client) print nothing. */
+        private volatile boolean over;
 
         @Override
         void validate() {
@@ -300,12 +307,14 @@ public final class ClientCommand implements Runnable {
             try {
                 all.get(conn.timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
+                over = true;
                 long waiting = sent.stream().filter(f -> !f.isDone()).count();
                 throw new Failure("no answer within " + format(conn.timeout) + " for " + waiting + " of " + n
                         + " bullets");
             } catch (ExecutionException e) {
                 // each failure was printed by its own callback
             }
+            over = true;
             return rejected.get() == 0 ? 0 : 1;
         }
 
@@ -322,8 +331,11 @@ public final class ClientCommand implements Runnable {
                 err.println("bullet " + index + ": not sent: " + problem);
                 return;
             }
-            CompletableFuture<Ack> f = client.sendBullet(room, name, content, color);
-            f.whenComplete((ack, ex) -> {
+            // Wait on the printing stage, not the ACK itself, so every line is out before the verdict.
+            CompletableFuture<Ack> printed = client.sendBullet(room, name, content, color).whenComplete((ack, ex) -> {
+                if (over) {
+                    return;
+                }
                 if (ack != null) {
                     out.println("bullet " + index + ": seq " + ack.seq() + " epoch " + ack.epoch()
                             + (ack.retry() ? " (retry)" : ""));
@@ -337,14 +349,15 @@ public final class ClientCommand implements Runnable {
                     }
                 }
             });
-            sent.add(f);
+            sent.add(printed);
         }
     }
 
     @Command(name = "watch", mixinStandardHelpOptions = true,
-            description = {"Join a room and print its bullets: '#SEQ USER/NAME: TEXT  (LATENCY ms)', the text in its",
-                    "colour on a terminal, or one JSON object per line with --json. Gaps, NOT_RECOVERED resumes and",
-                    "epoch changes are printed on stderr. Reconnects and resumes without loss or duplicates."})
+            description = {"Join a room and print its bullets.",
+                    "One line each: '#SEQ USER/NAME: TEXT  (LATENCY ms)', the text in its colour on a terminal;",
+                    "or one JSON object per line with --json. Gaps, NOT_RECOVERED resumes and epoch changes",
+                    "are printed on stderr. Reconnects and resumes without loss or duplicates."})
     static final class Watch extends Base {
         @Parameters(index = "0", paramLabel = "ROOM", converter = IdConverter.class, description = "room id")
         long room;

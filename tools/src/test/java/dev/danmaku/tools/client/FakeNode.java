@@ -22,7 +22,12 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -109,7 +114,7 @@ final class FakeNode implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
                                 new WebSocketServerProtocolHandler(WebSocketServerProtocolConfig.newBuilder()
                                         .websocketPath("/ws").maxFramePayloadLength(8192).build()),
-                                new Handler());
+                                new NotFound(), new Handler());
                     }
                 })
                 .bind("127.0.0.1", port).sync().channel();
@@ -243,6 +248,15 @@ final class FakeNode implements AutoCloseable {
         byte[] bytes = new byte[n];
         b.getBytes(0, bytes);
         ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes)));
+    }
+
+    /** Any HTTP request the WebSocket handler did not take (another path) gets a 404, as a real server would. */
+    private static final class NotFound extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NOT_FOUND))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
     }
 
     private final class Handler extends SimpleChannelInboundHandler<WebSocketFrame> {
