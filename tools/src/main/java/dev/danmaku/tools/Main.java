@@ -1,5 +1,6 @@
 package dev.danmaku.tools;
 
+import dev.danmaku.tools.client.ClientCommand;
 import dev.danmaku.tools.codec.CodecCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "danmaku", mixinStandardHelpOptions = true, version = "danmaku 0.1.0",
         description = "Danmaku engine tools.",
-        subcommands = {CodecCommand.class})
+        subcommands = {CodecCommand.class, ClientCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
