@@ -44,8 +44,8 @@ public final class JournalHandler implements Stage {
     private final int maxRooms;
     /** room -> epoch; a room exists iff it has an entry. */
     private final Long2LongHashMap epochs = new Long2LongHashMap(0);
-    /** room -> last assigned sequence. */
-    private final Long2LongHashMap lastSequences = new Long2LongHashMap(0);
+    /** room -> last assigned sequence (0 = none yet; -1 = unknown room, never stored). */
+    private final Long2LongHashMap lastSequences = new Long2LongHashMap(-1);
 
     /** Events sequenced since the last commit: failed together if the commit fails. */
     private final RingEvent[] uncommitted = new RingEvent[dev.danmaku.engine.ring.EngineWiring.MAX_RING_BATCH];
@@ -95,7 +95,7 @@ public final class JournalHandler implements Stage {
                 create(e);
             } else if (e.type == FrameType.CHECK_ROOM.code() || e.type == FrameType.JOIN.code()) {
                 e.epoch = epochs.get(e.roomId);
-                e.sequence = lastSequences.get(e.roomId);
+                e.sequence = Math.max(0, lastSequences.get(e.roomId));
             }
         }
     }

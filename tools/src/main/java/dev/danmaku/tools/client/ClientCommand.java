@@ -136,7 +136,9 @@ public final class ClientCommand implements Runnable {
                 }
                 return execute();
             } catch (Failure f) {
-                err.println("error: " + f.getMessage());
+                // A node's ERROR already reads "error CODE NAME: reason"; local failures get the prefix.
+                String m = f.getMessage();
+                err.println(m.startsWith("error ") ? m : "error: " + m);
                 return 1;
             } finally {
                 client.close();

@@ -1,0 +1,112 @@
+package dev.danmaku.engine;
+
+import dev.danmaku.engine.config.ConfigException;
+import dev.danmaku.engine.config.ConfigKey;
+import dev.danmaku.engine.config.NodeConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code danmaku node}: starts a node on the embedded defaults (config/node.yaml documents them),
+ * a config file, and flags, in that order of precedence (flags win). SIGTERM or Ctrl-C shut it
+ * down gracefully. Exit codes: 0 after a clean shutdown, 1 if it cannot start, 2 usage error.
+ */
+@Command(name = "danmaku node", mixinStandardHelpOptions = true, version = "danmaku 0.1.0",
+        description = "Start a danmaku node (WebSocket on --ws-port, admin HTTP on --admin-port).")
+public final class NodeMain implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config (see config/node.yaml)")
+    Path config;
+
+    @Option(names = "--ws-port", paramLabel = "N", description = "WebSocket port (default 7000)")
+    Integer wsPort;
+
+    @Option(names = "--admin-port", paramLabel = "N", description = "admin HTTP port (default 7001)")
+    Integer adminPort;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "journal directory (default ./data)")
+    Path dataDir;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "set any config key, e.g. --set batch.interval-ms=0")
+    java.util.List<String> settings = new java.util.ArrayList<>();
+
+    @Option(names = "--print-config", description = "print every key with its value and exit")
+    boolean printConfig;
+
+    @Override
+    public Integer call() throws Exception {
+        NodeConfig cfg;
+        try {
+            NodeConfig.Builder b = NodeConfig.builder();
+            if (config != null) {
+                if (!Files.isReadable(config)) {
+                    System.err.println("error: cannot read config file " + config);
+                    return 1;
+                }
+                b.load(config);
+            }
+            if (wsPort != null) {
+                b.set(NodeConfig.WS_PORT.name(), wsPort.toString(), "--ws-port");
+            }
+            if (adminPort != null) {
+                b.set(NodeConfig.ADMIN_PORT.name(), adminPort.toString(), "--admin-port");
+            }
+            if (dataDir != null) {
+                b.set(NodeConfig.DATA_DIR.name(), dataDir.toString(), "--data-dir");
+            }
+            for (String s : settings) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) {
+                    System.err.println("error: --set expects KEY=VALUE, got '" + s + "'");
+                    return 2;
+                }
+                b.set(s.substring(0, eq).trim(), s.substring(eq + 1), "--set");
+            }
+            cfg = b.build();
+        } catch (ConfigException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
+        if (printConfig) {
+            for (ConfigKey<?> k : NodeConfig.KEYS) {
+                System.out.println(k.name() + " = " + cfg.get(k));
+            }
+            return 0;
+        }
+        Node node;
+        try {
+            node = Node.start(cfg);
+        } catch (java.net.BindException e) {
+            System.err.println("error: cannot listen: " + e.getMessage() + " (is another node running? use --ws-port/--admin-port)");
+            return 1;
+        } catch (Exception e) {
+            System.err.println("error: node failed to start: " + e);
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "danmaku-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cl = new CommandLine(new NodeMain());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage());
+            ex.getCommandLine().getErr().println("try 'danmaku node --help'");
+            return 2;
+        });
+        int code = cl.execute(args);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+}
