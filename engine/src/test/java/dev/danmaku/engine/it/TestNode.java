@@ -31,6 +31,8 @@ public final class TestNode {
                 .set(NodeConfig.DATA_DIR, dataDir.toString())
                 .set(NodeConfig.IO_THREADS, 2)
                 .set(NodeConfig.RING_SIZE, 4096)
+                .set(NodeConfig.DEDUP_CAPACITY, 1 << 16)
+                .set(NodeConfig.RATE_KEYS, 1 << 16)
                 .set(NodeConfig.WORDS_FILE, repo().resolve("config/words.txt").toString());
     }
 
