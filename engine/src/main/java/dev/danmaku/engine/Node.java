@@ -101,8 +101,8 @@ public final class Node implements AutoCloseable {
         fanout = new FanoutHandler(new FanoutHandler.Settings(config.get(NodeConfig.BATCH_INTERVAL_MS), maxBatchBytes,
                 Math.max(historySize, Protocol.MAX_BATCH_COUNT), historyBytes, config.get(NodeConfig.RANKING_TOP_N),
                 config.get(NodeConfig.RANKING_INTERVAL_MS), config.get(NodeConfig.RANKING_BULLET_WEIGHT),
-                config.get(NodeConfig.RANKING_BYTE_WEIGHT), 100_000), egress, encoder, epochClock, nanoClock,
-                stageMetrics);
+                config.get(NodeConfig.RANKING_BYTE_WEIGHT), 100_000, config.get(NodeConfig.MAX_REPLAY_SCAN)), egress,
+                encoder, epochClock, nanoClock, stageMetrics, journal);
         JournalHandler sequencer = new JournalHandler(new ChronicleAppender(journal),
                 new DuplicateFilter(config.get(NodeConfig.DEDUP_CAPACITY), config.get(NodeConfig.DEDUP_WINDOW_MS)),
                 admitCounters, epochClock, nanoClock, config.get(NodeConfig.MAX_ROOMS), stageMetrics);
@@ -197,7 +197,7 @@ public final class Node implements AutoCloseable {
                             b.contentLength(), b.acceptTimeMs(), (int) b.epoch(), b.sequence());
                 }
             }
-        }, null);
+        }, fanout.journalIndex());
         if (r.records() > 0) {
             LOG.info("recovered {} rooms and {} bullets from {} journal documents in {} ms ({} records/s)",
                     fanout.rooms().size(), r.bullets(), r.documents(), r.elapsedNanos() / 1_000_000,

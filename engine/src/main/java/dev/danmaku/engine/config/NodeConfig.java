@@ -90,6 +90,8 @@ public final class NodeConfig {
 
     public static final ConfigKey<Integer> HISTORY_SIZE = ConfigKey.intKey("rooms.history-size", 10_000, 0,
             1_000_000, "recent bullets kept in memory per room");
+    public static final ConfigKey<Integer> MAX_REPLAY_SCAN = ConfigKey.intKey("rooms.max-replay-scan", 1_000_000,
+            0, 100_000_000, "journal records a resume beyond memory may scan (on the fan-out thread) before NOT_RECOVERED");
     public static final ConfigKey<Integer> MAX_ROOMS = ConfigKey.intKey("rooms.max-rooms", 100_000, 1, 10_000_000,
             "rooms this node accepts (TOO_MANY_ROOMS past it)");
     public static final ConfigKey<Integer> RANKING_TOP_N = ConfigKey.intKey("rooms.ranking-top-n", 10, 1, 100,
@@ -141,7 +143,7 @@ public final class NodeConfig {
             MAX_FRAME_BYTES, IDLE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS_PER_IP, ALLOWED_ORIGINS,
             WRITE_BUFFER_HIGH, SLOW_VIEWER_TIMEOUT_MS, IO_THREADS, EGRESS_QUEUE, AUTH_REQUIRED, AUTH_SECRET, AUTH_AUDIENCE, RING_SIZE, RING_WAIT,
             RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, DICTIONARY, ZSTD_LEVEL,
-            HISTORY_SIZE, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
+            HISTORY_SIZE, MAX_REPLAY_SCAN, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
             DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
             IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, LINK_MIN_LEVEL, JOURNAL_ROLL,
             JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT);

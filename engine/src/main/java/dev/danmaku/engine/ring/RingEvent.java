@@ -65,6 +65,8 @@ public final class RingEvent {
     public boolean created;
     /** Node clock when the journal stage accepted the bullet, ms. */
     public long acceptedAtMs;
+    /** Journal document that holds this record (set at commit), or -1. */
+    public long journalIndex;
 
     /** Clears every field a stage may read, before the slot is filled again. */
     public void reset(int kind, Connection connection, long receivedNanos) {
@@ -87,6 +89,7 @@ public final class RingEvent {
         retry = false;
         created = false;
         acceptedAtMs = 0;
+        journalIndex = -1;
     }
 
     /** Marks the event rejected with {@code code} (the first reject wins). */

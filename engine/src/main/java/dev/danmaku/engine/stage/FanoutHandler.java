@@ -9,6 +9,12 @@ import dev.danmaku.codec.FrameType;
 import dev.danmaku.codec.JoinedDecoder;
 import dev.danmaku.codec.Protocol;
 import dev.danmaku.codec.RoomInfoDecoder;
+import dev.danmaku.engine.journal.Journal;
+import dev.danmaku.engine.journal.JournalLayout;
+import dev.danmaku.engine.journal.JournalReader;
+import dev.danmaku.engine.journal.JournalRecord;
+import dev.danmaku.engine.journal.RecordHandler;
+import dev.danmaku.engine.journal.RoomJournalIndex;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stage;
 import dev.danmaku.engine.room.Leaderboard;
@@ -41,8 +47,15 @@ public final class FanoutHandler implements Stage {
     /** Settings copied once from the node configuration. */
     public record Settings(long batchIntervalMs, int maxBatchBytes, int historySize, int historyBytes,
                            int rankingTopN, long rankingIntervalMs, long bulletWeight, long byteWeight,
-                           int maxLeaderboardUsers) {
+                           int maxLeaderboardUsers, int maxReplayScan) {
     }
+
+    /** Where resumes beyond the in-memory history are read from; null when there is no journal. */
+    private final Journal journal;
+    /** Per-room checkpoints into the journal, kept by this stage (the journal stage tells it each bullet's document). */
+    private final RoomJournalIndex journalIndex = new RoomJournalIndex();
+    private JournalReader reader;
+    private final JournalReplay replay = new JournalReplay();
 
     private final Settings settings;
     private final Egress egress;
@@ -68,7 +81,8 @@ public final class FanoutHandler implements Stage {
     private boolean clockFresh;
 
     public FanoutHandler(Settings settings, Egress egress, BatchEncoder encoder, EpochClock epochClock,
-                         NanoClock nanoClock, StageMetrics metrics) {
+                         NanoClock nanoClock, StageMetrics metrics, Journal journal) {
+        this.journal = journal;
         this.settings = settings;
         this.egress = egress;
         this.encoder = encoder;
@@ -147,6 +161,9 @@ public final class FanoutHandler implements Stage {
         if (!e.retry) {
             Room room = room(e.roomId, e.epoch, true);
             append(room, e);
+            if (e.journalIndex >= 0 && journalIndex.wants(e.roomId, e.epoch, e.sequence)) {
+                journalIndex.record(e.roomId, e.epoch, e.sequence, e.journalIndex);
+            }
             metrics.ackLatency.recordValue(Math.max(0, nanoClock.nanoTime() - e.receivedNanos));
         }
         ByteBuf buf = egress.allocate(AckDecoder.LENGTH);
@@ -252,14 +269,24 @@ public final class FanoutHandler implements Stage {
                 && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
             status = JoinedDecoder.STATUS_RECOVERED;
             from = e.joinLastSequence + 1;
+        } else if (e.joinEpoch == room.epoch() && e.joinLastSequence < history.firstSequence() - 1
+                && replayFromJournal(room, e.joinLastSequence + 1, history.firstSequence() - 1)) {
+            // The gap is older than memory: the journal had all of it (queued in replay.frames).
+            status = JoinedDecoder.STATUS_RECOVERED;
+            from = history.firstSequence();
         } else {
             status = JoinedDecoder.STATUS_NOT_RECOVERED;
             from = Math.max(history.firstSequence(), sealed + 1 - e.joinHistory);
         }
         ByteBuf buf = egress.allocate(JoinedDecoder.LENGTH);
         Egress.wrapForEncode(view, buf);
-        int n = FrameEncoder.joined(view, 0, room.id(), room.epoch(), status, room.lastSequence(), Math.max(1, from));
+        long next = status == JoinedDecoder.STATUS_RECOVERED ? e.joinLastSequence + 1 : from;
+        int n = FrameEncoder.joined(view, 0, room.id(), room.epoch(), status, room.lastSequence(), Math.max(1, next));
         egress.unicast(c, Egress.seal(buf, n));
+        for (int i = 0; i < replay.frames.size(); i++) {
+            egress.unicast(c, replay.frames.get(i));
+        }
+        replay.frames.clear();
         // Replay what is already sealed; pending bullets follow with the room's next batch.
         long s = from;
         while (s <= sealed) {
@@ -273,6 +300,95 @@ public final class FanoutHandler implements Stage {
         }
         room.addViewer(c);
         c.rooms().add(room.id());
+    }
+
+    /**
+     * Reads {@code [from, to]} of {@code room} from the journal into BATCH frames (in
+     * {@link JournalReplay#frames}). Runs on this stage's thread and scans at most
+     * {@code maxReplayScan} records, so a resume can never stall the ring for long: past that, or if
+     * the journal no longer holds {@code from}, it gives up and the viewer is told NOT_RECOVERED.
+     *
+     * @return true if every bullet in the range was found
+     */
+    private boolean replayFromJournal(Room room, long from, long to) {
+        if (journal == null || from > to || journalIndex.oldestSequence(room.id(), room.epoch()) > from) {
+            return false;
+        }
+        if (reader == null) {
+            reader = journal.reader();
+        }
+        long start = journalIndex.seekIndex(room.id(), room.epoch(), from);
+        if (start == RoomJournalIndex.START) {
+            reader.toStart();
+        } else if (!reader.moveTo(start)) {
+            return false;
+        }
+        replay.begin(room, from, to);
+        int scanned = 0;
+        while (!replay.done && scanned < settings.maxReplayScan()) {
+            int n = reader.read(replay, Math.min(4096, settings.maxReplayScan() - scanned));
+            if (n == 0) {
+                break;
+            }
+            scanned += n;
+        }
+        replay.finishBatch();
+        if (!replay.done) {
+            for (int i = 0; i < replay.frames.size(); i++) {
+                replay.frames.get(i).release();
+            }
+            replay.frames.clear();
+            return false;
+        }
+        return true;
+    }
+
+    /** Collects a room's journal records into BATCH frames for one replay. Fan-out thread. */
+    private final class JournalReplay implements RecordHandler {
+        final List<ByteBuf> frames = new ArrayList<>();
+        private Room room;
+        private long next;
+        private long to;
+        boolean done;
+
+        void begin(Room room, long from, long to) {
+            this.room = room;
+            this.next = from;
+            this.to = to;
+            this.done = false;
+            encoder.reset(room.id(), room.epoch(), from);
+        }
+
+        @Override
+        public void onRecord(JournalRecord r, long documentIndex) {
+            if (done || r.kind() != JournalLayout.KIND_BULLET || r.roomId() != room.id() || r.epoch() != room.epoch()
+                    || r.sequence() != next) {
+                return;
+            }
+            if (!encoder.addEntry(r.buffer(), r.entryOffset(), r.entryLength())) {
+                finishBatch();
+                encoder.reset(room.id(), room.epoch(), next);
+                encoder.addEntry(r.buffer(), r.entryOffset(), r.entryLength());
+            }
+            next++;
+            if (next > to) {
+                done = true;
+            }
+        }
+
+        void finishBatch() {
+            if (encoder.count() > 0) {
+                ByteBuf batch = egress.allocate(encoder.maxEncodedLength());
+                Egress.wrapForEncode(view, batch);
+                frames.add(Egress.seal(batch, encoder.encode(view, 0)));
+                encoder.reset(room.id(), room.epoch(), next);
+            }
+        }
+    }
+
+    /** The fan-out stage's journal checkpoints (rebuilt by recovery before the ring starts). */
+    public RoomJournalIndex journalIndex() {
+        return journalIndex;
     }
 
     private void onDisconnect(Connection c) {

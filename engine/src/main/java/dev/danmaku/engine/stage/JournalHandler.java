@@ -114,6 +114,9 @@ public final class JournalHandler implements Stage {
             if (index >= 0) {
                 metrics.journalCommits++;
                 metrics.journalIndex = index;
+                for (int i = 0; i < uncommittedCount; i++) {
+                    uncommitted[i].journalIndex = index;
+                }
             }
         } catch (RuntimeException ex) {
             failed = true;
