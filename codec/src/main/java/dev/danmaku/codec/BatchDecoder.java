@@ -157,7 +157,16 @@ public final class BatchDecoder implements AutoCloseable {
             src = source;
             srcOffset = 0;
         }
-        long contentSize = Zstd.getFrameContentSize(src, srcOffset, payloadLength);
+        if (payloadLength < 4) {
+            return ErrorCode.BAD_COMPRESSION.code(); // shorter than a zstd magic number
+        }
+        long contentSize;
+        try {
+            contentSize = Zstd.getFrameContentSize(src, srcOffset, payloadLength);
+        } catch (RuntimeException e) {
+            // zstd-jni indexes past short inputs instead of returning an error (found by the fuzz target).
+            return ErrorCode.BAD_COMPRESSION.code();
+        }
         if (contentSize >= 0 && contentSize > rawLength) {
             return ErrorCode.INFLATE_LIMIT.code();
         }

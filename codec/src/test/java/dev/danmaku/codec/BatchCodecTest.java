@@ -202,6 +202,14 @@ class BatchCodecTest {
     }
 
     @Test
+    void shouldRejectEmptyAndTinyCompressedPayloads() {
+        for (int n = 0; n < 8; n++) {
+            int len = batchHeader(BatchLayout.FLAG_ZSTD, 3, 200, new byte[n]);
+            assertThat(decoder.wrap(out, 0, len)).as("%d payload bytes", n).isEqualTo(ErrorCode.BAD_COMPRESSION.code());
+        }
+    }
+
+    @Test
     void shouldRejectCorruptCompressedPayloads() {
         int n = batchHeader(BatchLayout.FLAG_ZSTD, 1, 100, new byte[]{0x28, (byte) 0xB5, 0x2F, (byte) 0xFD, 1, 2, 3});
         assertThat(decoder.wrap(out, 0, n)).isEqualTo(ErrorCode.BAD_COMPRESSION.code());
