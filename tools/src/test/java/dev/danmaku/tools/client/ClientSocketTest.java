@@ -98,6 +98,9 @@ class ClientSocketTest {
     private DanmakuClient connect(ClientConfig config) throws Exception {
         client = new DanmakuClient(config, rec);
         client.connect(node.uri()).get(5, TimeUnit.SECONDS);
+        // The client's handshake can complete before the peer has registered the connection: a drop
+        // issued in between would miss it.
+        await(() -> node.connectionCount() >= 1, "the peer to register the connection");
         return client;
     }
 
