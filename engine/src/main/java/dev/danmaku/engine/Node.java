@@ -9,6 +9,8 @@ import dev.danmaku.engine.admin.NodeMetrics;
 import dev.danmaku.engine.auth.TokenVerifier;
 import dev.danmaku.engine.config.NodeConfig;
 import dev.danmaku.engine.filter.AdmitCounters;
+import dev.danmaku.engine.filter.Classifier;
+import dev.danmaku.engine.filter.QueuedScreeningHook;
 import dev.danmaku.engine.filter.CurrentBanList;
 import dev.danmaku.engine.filter.DuplicateFilter;
 import dev.danmaku.engine.filter.LinkRule;
@@ -67,6 +69,8 @@ public final class Node implements AutoCloseable {
     private final StageMetrics stageMetrics;
     private final NodeMetrics metrics;
     private final BatchEncoder encoder;
+    private final CurrentBanList bans;
+    private final QueuedScreeningHook screening;
     private final int wsPort;
     private volatile boolean closed;
 
@@ -111,11 +115,13 @@ public final class Node implements AutoCloseable {
         String wordsFile = config.get(NodeConfig.WORDS_FILE);
         SensitiveWordFilter words = wordsFile.isEmpty() ? null : loadWords(wordsFile);
         int rateKeys = config.get(NodeConfig.RATE_KEYS);
+        bans = new CurrentBanList();
+        screening = screening(config.get(NodeConfig.SCREENING_CLASSIFIER));
         AdmitHandler admit = new AdmitHandler(epochClock, nanoClock, config.get(NodeConfig.TIMESTAMP_SKEW_MS),
-                new CurrentBanList(),
+                bans,
                 RateLimiter.perSecond(config.get(NodeConfig.USER_RATE), config.get(NodeConfig.USER_BURST), rateKeys),
                 RateLimiter.perSecond(config.get(NodeConfig.IP_RATE), config.get(NodeConfig.IP_BURST), rateKeys),
-                words, new LinkRule(config.get(NodeConfig.LINK_MIN_LEVEL), Protocol.MAX_CONTENT_LENGTH), null,
+                words, new LinkRule(config.get(NodeConfig.LINK_MIN_LEVEL), Protocol.MAX_CONTENT_LENGTH), screening,
                 admitCounters, stageMetrics);
 
         wiring = new EngineWiring(config, nanoClock, stageMetrics, new DecodeHandler(stageMetrics, nanoClock), admit,
@@ -134,7 +140,7 @@ public final class Node implements AutoCloseable {
                 fanout::snapshot, new AdminServer.Health() {
                     @Override
                     public String status() {
-                        return closed ? "down" : "up";
+                        return closed || sequencer.failed() ? "down" : "up";
                     }
 
                     @Override
@@ -146,7 +152,7 @@ public final class Node implements AutoCloseable {
                         body.put("ringRemaining", wiring.remainingCapacity());
                         body.put("journalIndex", stageMetrics.journalIndex);
                     }
-                });
+                }, bans, epochClock);
         LOG.info("node {} ready: ws://{}:{}{} (transport {}), admin http://{}:{}/ , data {}",
                 config.get(NodeConfig.NODE_ID), config.get(NodeConfig.WS_HOST), wsPort, config.get(NodeConfig.WS_PATH),
                 epoll ? "epoll" : "nio", config.get(NodeConfig.ADMIN_HOST), admin.port(), dataDir.toAbsolutePath());
@@ -155,6 +161,18 @@ public final class Node implements AutoCloseable {
     /** Starts a node; throws if it cannot (port in use, unreadable data directory, ...). */
     public static Node start(NodeConfig config) throws Exception {
         return new Node(config);
+    }
+
+    /** The screening hook around a configured classifier (its own thread; the ring never waits for it), or null. */
+    private static QueuedScreeningHook screening(String className) throws ReflectiveOperationException {
+        if (className.isBlank()) {
+            return null;
+        }
+        Object instance = Class.forName(className.trim()).getDeclaredConstructor().newInstance();
+        if (!(instance instanceof Classifier classifier)) {
+            throw new IllegalArgumentException(className + " does not implement " + Classifier.class.getName());
+        }
+        return new QueuedScreeningHook(classifier, 1 << 20, 1 << 16, Protocol.MAX_CONTENT_LENGTH).start();
     }
 
     private static SensitiveWordFilter loadWords(String file) throws IOException {
@@ -239,10 +257,14 @@ public final class Node implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        ws.closeAll();
         wiring.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         admin.close();
         encoder.close();
+        if (screening != null) {
+            screening.close();
+        }
         journal.close();
         LOG.info("stopped");
     }

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.danmaku.engine.filter.BanList;
+import dev.danmaku.engine.filter.CurrentBanList;
 import dev.danmaku.engine.stage.FanoutHandler.RoomSummary;
+import org.agrona.concurrent.EpochClock;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,7 +25,8 @@ import java.util.function.Supplier;
  *   <li>{@code GET /health}: {@code {"status":"up"|"degraded"|"down", ...}}, HTTP 200 unless down;</li>
  *   <li>{@code GET /metrics}: Prometheus text format;</li>
  *   <li>{@code GET /rooms}: every room (id, epoch, last sequence, viewers, history);</li>
- *   <li>{@code GET /rooms/{id}}: one room with its top senders, 404 if unknown.</li>
+ *   <li>{@code GET /rooms/{id}}: one room with its top senders, 404 if unknown;</li>
+ *   <li>{@code GET|POST|DELETE /bans}: user and IPv4 bans, applied by the admit stage at once.</li>
  * </ul>
  * Room data is the fan-out stage's once-a-second snapshot.
  */
@@ -41,8 +45,8 @@ public final class AdminServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
 
-    public AdminServer(String host, int port, NodeMetrics metrics, Supplier<List<RoomSummary>> rooms, Health health)
-            throws IOException {
+    public AdminServer(String host, int port, NodeMetrics metrics, Supplier<List<RoomSummary>> rooms, Health health,
+                       CurrentBanList bans, EpochClock clock) throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 64);
         executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "danmaku-admin");
@@ -98,7 +102,87 @@ public final class AdminServer implements AutoCloseable {
             }
             send(ex, 404, "application/json", "{\"error\":\"no such room\",\"room\":" + Long.toUnsignedString(roomId) + "}");
         });
+        server.createContext("/bans", ex -> bans(ex, bans, clock));
         server.start();
+    }
+
+    /**
+     * {@code GET /bans} lists bans; {@code POST /bans} with {@code {"user":ID}} or {@code {"ip":"a.b.c.d"}}
+     * and optional {@code "durationMs"} (default permanent) adds one; {@code DELETE /bans?user=ID} or
+     * {@code ?ip=a.b.c.d} removes one. A new snapshot is published to the admit stage at once.
+     */
+    private static void bans(HttpExchange ex, CurrentBanList bans, EpochClock clock) throws IOException {
+        try {
+            switch (ex.getRequestMethod()) {
+                case "GET" -> {
+                    ObjectNode body = JSON.createObjectNode();
+                    ArrayNode users = body.putArray("users");
+                    ArrayNode ips = body.putArray("ips");
+                    BanList current = bans.current();
+                    current.forEachUserBan((user, until) -> users.addObject().put("user", Long.toUnsignedString(user))
+                            .put("expiresAtMs", until == BanList.PERMANENT ? -1 : until));
+                    current.forEachIpv4Ban((ip, until) -> ips.addObject().put("ip", ipv4((int) ip))
+                            .put("expiresAtMs", until == BanList.PERMANENT ? -1 : until));
+                    send(ex, 200, "application/json", JSON.writeValueAsString(body));
+                }
+                case "POST" -> {
+                    com.fasterxml.jackson.databind.JsonNode req = JSON.readTree(ex.getRequestBody());
+                    long duration = req.path("durationMs").asLong(0);
+                    long until = duration <= 0 ? BanList.PERMANENT : clock.time() + duration;
+                    synchronized (bans) {
+                        BanList.Builder next = bans.current().toBuilder().pruneExpired(clock.time());
+                        if (req.hasNonNull("user")) {
+                            next.banUser(Long.parseUnsignedLong(req.get("user").asText()), until);
+                        } else if (req.hasNonNull("ip")) {
+                            next.banIpv4(parseIpv4(req.get("ip").asText()), until);
+                        } else {
+                            throw new IllegalArgumentException("give \"user\" or \"ip\"");
+                        }
+                        bans.publish(next.build());
+                    }
+                    send(ex, 200, "application/json", "{\"ok\":true}");
+                }
+                case "DELETE" -> {
+                    String q = ex.getRequestURI().getQuery() == null ? "" : ex.getRequestURI().getQuery();
+                    synchronized (bans) {
+                        BanList.Builder next = bans.current().toBuilder();
+                        if (q.startsWith("user=")) {
+                            next.unbanUser(Long.parseUnsignedLong(q.substring(5)));
+                        } else if (q.startsWith("ip=")) {
+                            next.unbanIpv4(parseIpv4(q.substring(3)));
+                        } else {
+                            throw new IllegalArgumentException("give ?user=ID or ?ip=a.b.c.d");
+                        }
+                        bans.publish(next.build());
+                    }
+                    send(ex, 200, "application/json", "{\"ok\":true}");
+                }
+                default -> send(ex, 405, "application/json", "{\"error\":\"method not allowed\"}");
+            }
+        } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            send(ex, 400, "application/json", JSON.writeValueAsString(JSON.createObjectNode().put("error",
+                    e.getMessage() == null ? "bad request" : e.getMessage())));
+        }
+    }
+
+    private static int parseIpv4(String text) {
+        String[] parts = text.trim().split("\\.");
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("not an IPv4 address: " + text);
+        }
+        int ip = 0;
+        for (String part : parts) {
+            int b = Integer.parseInt(part);
+            if (b < 0 || b > 255) {
+                throw new IllegalArgumentException("not an IPv4 address: " + text);
+            }
+            ip = (ip << 8) | b;
+        }
+        return ip;
+    }
+
+    private static String ipv4(int ip) {
+        return ((ip >>> 24) & 0xFF) + "." + ((ip >>> 16) & 0xFF) + "." + ((ip >>> 8) & 0xFF) + "." + (ip & 0xFF);
     }
 
     public int port() {

@@ -122,6 +122,8 @@ public final class NodeConfig {
             0, 86_400_000, "reject bullets whose timestamp is further than this from the node's clock");
     public static final ConfigKey<String> WORDS_FILE = ConfigKey.stringKey("filter.words-file", "config/words.txt",
             "sensitive-word list (empty = none)");
+    public static final ConfigKey<String> SCREENING_CLASSIFIER = ConfigKey.stringKey("filter.screening-classifier", "",
+            "class name of an asynchronous content classifier (implements engine.filter.Classifier); empty = none");
     public static final ConfigKey<Integer> LINK_MIN_LEVEL = ConfigKey.intKey("filter.link-min-level", 3, 0, 255,
             "users below this level may not post links or contact ads");
 
@@ -145,7 +147,7 @@ public final class NodeConfig {
             RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, DICTIONARY, ZSTD_LEVEL,
             HISTORY_SIZE, MAX_REPLAY_SCAN, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
             DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
-            IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, LINK_MIN_LEVEL, JOURNAL_ROLL,
+            IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, SCREENING_CLASSIFIER, LINK_MIN_LEVEL, JOURNAL_ROLL,
             JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT);
 
     private final Map<String, Object> values;

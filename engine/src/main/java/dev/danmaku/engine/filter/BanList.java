@@ -55,6 +55,16 @@ public final class BanList {
         return new Builder();
     }
 
+    /** Calls {@code consumer(userId, expiresAtMs)} for every user ban (admin listing; allocation-free). */
+    public void forEachUserBan(final org.agrona.collections.LongLongConsumer consumer) {
+        users.forEachLong(consumer);
+    }
+
+    /** Calls {@code consumer(ipv4 as an unsigned int in a long, expiresAtMs)} for every IPv4 ban. */
+    public void forEachIpv4Ban(final org.agrona.collections.LongLongConsumer consumer) {
+        ipv4.forEachLong(consumer);
+    }
+
     /** @return a builder holding this snapshot's bans, to derive the next snapshot */
     public Builder toBuilder() {
         final Builder b = new Builder();
@@ -143,6 +153,11 @@ public final class BanList {
         }
 
         /** @param userId user @return this */
+        public Builder unbanIpv4(final int address) {
+            ipv4.remove(address & 0xFFFF_FFFFL);
+            return this;
+        }
+
         public Builder unbanUser(final long userId) {
             users.remove(userId);
             return this;

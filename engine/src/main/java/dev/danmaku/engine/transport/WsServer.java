@@ -88,6 +88,8 @@ public final class WsServer implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final Set<String> allowedOrigins;
     private final Gate gate = new Gate();
+    private final io.netty.channel.group.ChannelGroup upgraded =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile boolean accepting = true;
     private Channel serverChannel;
 
@@ -147,6 +149,16 @@ public final class WsServer implements AutoCloseable {
         }
     }
 
+    /** Tells every open connection SHUTTING_DOWN (retry after 1 s, elsewhere or here) and closes it. */
+    public void closeAll() {
+        UnsafeBuffer w = new UnsafeBuffer(new byte[64]);
+        int n = FrameEncoder.error(w, 0, ErrorCode.SHUTTING_DOWN, 0, 0, 0, 1000);
+        for (Channel ch : upgraded) {
+            ch.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(w.byteArray(), 0, n)))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
     @Override
     public void close() {
         stopAccepting();
@@ -202,8 +214,9 @@ public final class WsServer implements AutoCloseable {
             });
             if (!accepting || n > config.get(NodeConfig.MAX_CONNECTIONS_PER_IP)) {
                 metrics.refusedPerAddress.increment();
-                respond(ctx, HttpResponseStatus.TOO_MANY_REQUESTS, accepting
-                        ? "too many connections from this address" : "node shutting down");
+                respond(ctx, accepting ? HttpResponseStatus.TOO_MANY_REQUESTS : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        accepting ? "error 403 TOO_MANY_CONNECTIONS: too many connections from this address"
+                                : "error 406 SHUTTING_DOWN: node shutting down");
                 return;
             }
             metrics.accepted.increment();
@@ -235,14 +248,6 @@ public final class WsServer implements AutoCloseable {
             ctx.fireChannelRead(msg);
         }
 
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
-                ctx.pipeline().remove(this);
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-
         private void respond(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
             DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                     Unpooled.copiedBuffer(text + "\n", StandardCharsets.UTF_8));
@@ -270,6 +275,12 @@ public final class WsServer implements AutoCloseable {
                 connection = new Connection(ids.incrementAndGet(), ch, loopIndex.get(ch.eventLoop()), addressKey(a),
                         ipv4, remote.toString());
                 connection.upgraded = true;
+                upgraded.add(ch);
+                // The handshake deadline no longer applies (the gate checks for itself in the pipeline;
+                // it sits before the WebSocket handler, so only this later handler sees the event).
+                if (ctx.pipeline().get(Gate.class) != null) {
+                    ctx.pipeline().remove(Gate.class);
+                }
             } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
                 metrics.idleTimeouts.increment();
                 sendError(ctx, ErrorCode.IDLE_TIMEOUT, 0, 0, 0, true);

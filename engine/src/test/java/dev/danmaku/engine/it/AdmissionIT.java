@@ -53,6 +53,9 @@ class AdmissionIT {
                 .set(NodeConfig.MAX_CONNECTIONS_PER_IP, 20)
                 .set(NodeConfig.MAX_ROOMS, 3)
                 .set(NodeConfig.IDLE_TIMEOUT_MS, 1_500L)
+                .set(NodeConfig.HANDSHAKE_TIMEOUT_MS, 800L)
+                .set(NodeConfig.RANKING_INTERVAL_MS, 200L)
+                .set(NodeConfig.ALLOWED_ORIGINS, "https://live.example.com")
                 .build());
         try (WsTestClient c = client()) {
             c.roomRequest(FrameType.CREATE_ROOM, ROOM, 1);
@@ -353,6 +356,86 @@ class AdmissionIT {
             }
         } finally {
             open.forEach(WsTestClient::close);
+        }
+    }
+
+    private static String rawUpgrade(int port, String extraHeaders) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    StandardCharsets.US_ASCII)).readLine();
+        }
+    }
+
+    @Test
+    void upgradesFromADisallowedOriginShouldGet403() throws Exception {
+        assertThat(rawUpgrade(node.wsPort(), "Origin: https://evil.example\r\n")).startsWith("HTTP/1.1 403");
+        assertThat(rawUpgrade(node.wsPort(), "Origin: https://live.example.com\r\n")).startsWith("HTTP/1.1 101");
+        assertThat(rawUpgrade(node.wsPort(), "")).as("non-browser clients send no Origin").startsWith("HTTP/1.1 101");
+    }
+
+    @Test
+    void aConnectionThatNeverUpgradesShouldBeClosedAtTheHandshakeDeadline() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.wsPort())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("GET /ws HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            assertThat(s.getInputStream().read()).as("closed without a response").isEqualTo(-1);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(300L, 4000L);
+        }
+    }
+
+    @Test
+    void bansFromTheAdminApiShouldApplyAtOnce() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String base = "http://127.0.0.1:" + node.adminPort() + "/bans";
+        try (WsTestClient c = client()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"user\":66}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            c.bullet(ROOM, 66, "n", "banned user", "");
+            expectError(c, ErrorCode.BANNED);
+            c.bullet(ROOM, 67, "n", "another user", "");
+            expectAck(c);
+            http.send(HttpRequest.newBuilder(URI.create(base + "?user=66")).DELETE().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            c.bullet(ROOM, 66, "n", "unbanned", "");
+            expectAck(c);
+            http.send(HttpRequest.newBuilder(URI.create(base))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"ip\":\"127.0.0.1\",\"durationMs\":60000}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base)).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).contains("\"ip\":\"127.0.0.1\"");
+            c.bullet(ROOM, 68, "n", "from a banned address", "");
+            expectError(c, ErrorCode.BANNED);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"nope\":1}")).build(), HttpResponse.BodyHandlers.ofString())
+                    .statusCode()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void viewersShouldReceiveTheRoomsLeaderboard() throws Exception {
+        try (WsTestClient viewer = client(); WsTestClient c = client()) {
+            viewer.join(ROOM, 0);
+            viewer.await(FrameType.JOINED, d, 5000);
+            c.bullet(ROOM, 21, "n", "one", "");
+            expectAck(c);
+            c.bullet(ROOM, 21, "n", "two", "");
+            expectAck(c);
+            c.bullet(ROOM, 22, "n", "three", "");
+            expectAck(c);
+            viewer.await(FrameType.RANKING, d, 3000);
+            if (d.ranking().count() < 2) {
+                viewer.await(FrameType.RANKING, d, 3000);
+            }
+            assertThat(d.ranking().roomId()).isEqualTo(ROOM);
+            assertThat(d.ranking().userId(0)).isEqualTo(21);
+            assertThat(d.ranking().score(0)).isEqualTo(2);
+            assertThat(d.ranking().userId(1)).isEqualTo(22);
         }
     }
 
