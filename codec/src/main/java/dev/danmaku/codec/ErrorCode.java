@@ -31,7 +31,6 @@ public enum ErrorCode {
     BANNED(203, false, "user or address is banned"),
     SENSITIVE_WORD(204, false, "content contains a forbidden word"),
     LEVEL_RESTRICTED(205, false, "user level may not post links or contacts"),
-    SCREENED(206, false, "content rejected by screening"),
     TIMESTAMP_SKEW(207, false, "timestamp too far from server time"),
 
     ROOM_NOT_FOUND(300, false, "no such room"),

@@ -288,6 +288,24 @@ class AdmissionIT {
         }
     }
 
+    @Test
+    void whenAuthIsRequiredBulletsWithoutATokenShouldBeRefusedButViewingStaysOpen() throws Exception {
+        try (Node strict = Node.start(TestNode.config(dir.resolve("strict"))
+                .set(NodeConfig.AUTH_REQUIRED, true).set(NodeConfig.AUTH_SECRET, SECRET).build());
+             WsTestClient c = WsTestClient.connect(strict.wsPort())) {
+            c.roomRequest(FrameType.CREATE_ROOM, ROOM, 1);
+            c.await(FrameType.ROOM_INFO, d, 5000);
+            c.join(ROOM, 0);
+            c.await(FrameType.JOINED, d, 5000);
+            c.bullet(ROOM, 3, "n", "anonymous", "");
+            expectError(c, ErrorCode.UNAUTHENTICATED);
+            c.auth(new TokenVerifier(SECRET, "danmaku").issue(3, 1, System.currentTimeMillis() / 1000 + 60));
+            c.await(FrameType.AUTH_OK, d, 5000);
+            c.bullet(ROOM, 3, "n", "signed", "");
+            expectAck(c);
+        }
+    }
+
     private static String unsigned() {
         Base64.Encoder e = Base64.getUrlEncoder().withoutPadding();
         return e.encodeToString("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)) + "."
