@@ -73,6 +73,7 @@ class HostileClientIT {
             assertTrue(parseAfter - parseBefore >= 100, "parse errors were counted: " + (parseAfter - parseBefore));
             assertEquals(0.0, ChildNode.metric(metrics, "danmaku_stage_failures"), "no stage threw on hostile input");
             assertTrue(sender.errors.isEmpty(), "the normal sender was refused: " + sender.errors.values());
+            assertEquals(null, sender.failure(), "the normal sender's connection failed");
             assertTrue(sender.acks.size() > 50, "the normal sender kept going: " + sender.acks.size());
 
             // The normal viewer saw the room gapless (mutated bullets that happened to be valid for this

@@ -103,6 +103,7 @@ class SlowViewerIT {
             int unanswered = 0;
             for (Sender s : senders) {
                 assertTrue(s.errors.isEmpty(), "sender " + s.user() + " refused: " + s.errors.values());
+                assertEquals(null, s.failure(), "sender " + s.user() + " connection failed");
                 acked += s.acks.size();
                 unanswered += s.outstanding();
                 for (Sender.Ack a : s.acks.values()) {
@@ -124,8 +125,9 @@ class SlowViewerIT {
 
             assertTrue(acked + unanswered >= maxAcked, "ACK sequences beyond what was sent");
             assertTrue(evictedAt >= 0, "the viewer that never reads was not evicted within 20 s");
-            // Budget: buffers fill in well under a few seconds at this rate, then the timeout.
-            assertTrue(evictedAt - t0 <= 10_000 + SLOW_TIMEOUT_MS, "evicted only after " + (evictedAt - t0) + " ms");
+            // Budget: loopback socket buffers (they grow to MiBs) fill in several seconds at this rate,
+            // then the configured timeout.
+            assertTrue(evictedAt - t0 <= 15_000 + SLOW_TIMEOUT_MS, "evicted only after " + (evictedAt - t0) + " ms");
             assertEquals(1.0, ChildNode.metric(metrics, "danmaku_viewers_evicted_slow"), "only the slow one");
             assertTrue(closedByNode(slow, 10_000), "the slow viewer's connection was closed by the node");
             assertEquals(0.0, ChildNode.metric(metrics, "danmaku_egress_dropped"), "no egress drops");
