@@ -270,6 +270,12 @@ public final class WsServer implements AutoCloseable {
                 connection = new Connection(ids.incrementAndGet(), ch, loopIndex.get(ch.eventLoop()), addressKey(a),
                         ipv4, remote.toString());
                 connection.upgraded = true;
+                // The Gate sits before the protocol handler, so HandshakeComplete (fired towards the
+                // tail) never reaches it: remove it here, or its handshake deadline closes this
+                // upgraded connection.
+                if (ch.pipeline().get(Gate.class) != null) {
+                    ch.pipeline().remove(gate);
+                }
             } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
                 metrics.idleTimeouts.increment();
                 sendError(ctx, ErrorCode.IDLE_TIMEOUT, 0, 0, 0, true);
