@@ -88,12 +88,15 @@ public final class NodeMain implements Callable<Integer> {
             System.err.println("error: node failed to start: " + e);
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "danmaku-shutdown"));
-        stopped.await();
+        // SIGTERM/SIGINT are handled here rather than by the JVM, whose default handler exits with
+        // 128 + signal (143) even after a clean shutdown hook; the hook stays for other exits.
+        CountDownLatch stop = new CountDownLatch(1);
+        for (String signal : new String[]{"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> stop.countDown());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "danmaku-shutdown"));
+        stop.await();
+        node.close();
         return 0;
     }
 
@@ -104,9 +107,6 @@ public final class NodeMain implements Callable<Integer> {
             ex.getCommandLine().getErr().println("try 'danmaku node --help'");
             return 2;
         });
-        int code = cl.execute(args);
-        if (code != 0) {
-            System.exit(code);
-        }
+        System.exit(cl.execute(args));
     }
 }

@@ -189,7 +189,13 @@ public final class Egress {
             long writes = 0;
             Object target;
             while ((target = queue.poll()) != null) {
-                ByteBuf frame = (ByteBuf) queue.poll();
+                // The producer offers (target, frame) as two elements: the frame may not be visible
+                // yet when the target is. It follows at once (capacity for both was checked), so wait.
+                Object next;
+                while ((next = queue.poll()) == null) {
+                    Thread.onSpinWait();
+                }
+                ByteBuf frame = (ByteBuf) next;
                 if (target instanceof Connection c) {
                     Channel ch = c.channel();
                     if (ch.isActive()) {

@@ -141,11 +141,22 @@ public final class WsServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
-    /** Stops accepting new connections (graceful shutdown); existing ones stay open. */
+    /**
+     * Stops accepting new connections and new frames (graceful shutdown): existing connections stay
+     * open, their frames are answered SHUTTING_DOWN. On return no event loop will publish to the
+     * ring any more, so a drain that starts now is final.
+     */
     public void stopAccepting() {
         accepting = false;
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+        // A frame being handled when the flag flipped may still be publishing: wait for every loop
+        // to finish its current task.
+        for (EventExecutor e : group) {
+            if (!e.inEventLoop() && !e.isShuttingDown()) {
+                e.submit(() -> { }).syncUninterruptibly();
+            }
         }
     }
 
@@ -276,10 +287,11 @@ public final class WsServer implements AutoCloseable {
                         ipv4, remote.toString());
                 connection.upgraded = true;
                 upgraded.add(ch);
-                // The handshake deadline no longer applies (the gate checks for itself in the pipeline;
-                // it sits before the WebSocket handler, so only this later handler sees the event).
-                if (ctx.pipeline().get(Gate.class) != null) {
-                    ctx.pipeline().remove(Gate.class);
+                // The Gate sits before the protocol handler, so HandshakeComplete (fired towards the
+                // tail) never reaches it: remove it here, or its handshake deadline closes this
+                // upgraded connection.
+                if (ch.pipeline().get(Gate.class) != null) {
+                    ch.pipeline().remove(gate);
                 }
             } else if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
                 metrics.idleTimeouts.increment();
@@ -326,6 +338,12 @@ public final class WsServer implements AutoCloseable {
             }
             if (type == FrameType.HEARTBEAT.code() && length == RoomRequestDecoder.LENGTH) {
                 onHeartbeat(ctx, content);
+                return;
+            }
+            if (!accepting) {
+                // Shutting down: the ring is being drained; anything published now would be ACKed
+                // after the final seal and never delivered live.
+                sendError(ctx, ErrorCode.SHUTTING_DOWN, type, timestampOf(content), 1000, false);
                 return;
             }
             if (length > RingEvent.SLOT_BYTES) {
