@@ -2,7 +2,7 @@ package dev.danmaku.perf.ring;
 
 import io.netty.util.concurrent.FastThreadLocalThread;
 
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class FastThreadLocalExecutor extends ThreadPoolExecutor {
     public FastThreadLocalExecutor(int maxThreads, String prefix) {
-        super(maxThreads, maxThreads, 1, TimeUnit.SECONDS, new SynchronousQueue<>(), new Factory(prefix));
+        super(maxThreads, maxThreads, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new Factory(prefix));
     }
 
     private static final class Factory implements java.util.concurrent.ThreadFactory {
