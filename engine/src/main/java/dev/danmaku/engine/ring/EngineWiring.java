@@ -93,7 +93,7 @@ public final class EngineWiring implements AutoCloseable {
     private void add(BatchEventProcessor<RingEvent> p, String name) {
         p.setExceptionHandler(new StageExceptionHandler());
         processors.add(p);
-        Thread t = new Thread(p, name);
+        Thread t = new io.netty.util.concurrent.FastThreadLocalThread(p, name);
         t.setDaemon(true);
         threads.add(t);
     }

@@ -187,15 +187,11 @@ public final class Egress {
             scheduled.set(false);
             long now = clock.nanoTime();
             long writes = 0;
-            Object target;
-            while ((target = queue.poll()) != null) {
-                // The producer offers (target, frame) as two elements: the frame may not be visible
-                // yet when the target is. It follows at once (capacity for both was checked), so wait.
-                Object next;
-                while ((next = queue.poll()) == null) {
-                    Thread.onSpinWait();
-                }
-                ByteBuf frame = (ByteBuf) next;
+            // A (target, frame) pair is two offers: take only pairs the producer has completed. Polling
+            // the target alone could run ahead of the frame's offer and desynchronise the queue for good.
+            while (queue.size() >= 2) {
+                Object target = queue.poll();
+                ByteBuf frame = (ByteBuf) queue.poll();
                 if (target instanceof Connection c) {
                     Channel ch = c.channel();
                     if (ch.isActive()) {

@@ -1,0 +1,44 @@
+package dev.danmaku.perf.ring;
+
+import dev.danmaku.engine.journal.Journal;
+import dev.danmaku.engine.journal.JournalWriter;
+import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.engine.stage.JournalHandler;
+
+/**
+ * The journal stage's appender over a real Chronicle journal: a copy of {@code Node.ChronicleAppender}
+ * (private there), one Chronicle document per ring batch. The writer is created lazily on the first
+ * append, so on the thread that runs the journal stage.
+ */
+final class BenchJournalAppender implements JournalHandler.Appender {
+    private final Journal journal;
+    private JournalWriter writer;
+
+    BenchJournalAppender(Journal journal) {
+        this.journal = journal;
+    }
+
+    private JournalWriter writer() {
+        if (writer == null) {
+            writer = journal.writer();
+        }
+        return writer;
+    }
+
+    @Override
+    public boolean appendBullet(RingEvent e) {
+        return writer().appendBullet(e.roomId, e.epoch, e.sequence, e.timestamp, e.userId, e.acceptedAtMs,
+                e.userLevel, e.frame, e.nameOffset, e.nameLength, e.contentOffset, e.contentLength, e.colorOffset,
+                e.colorLength);
+    }
+
+    @Override
+    public boolean appendRoom(long roomId, long epoch, long timeMs) {
+        return writer().appendRoom(roomId, epoch, timeMs);
+    }
+
+    @Override
+    public long commit() {
+        return writer == null ? -1 : writer.commit();
+    }
+}
