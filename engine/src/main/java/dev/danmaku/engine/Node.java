@@ -1,9 +1,7 @@
 package dev.danmaku.engine;
 
 import dev.danmaku.codec.BatchEncoder;
-import dev.danmaku.codec.BatchLayout;
 import dev.danmaku.codec.Protocol;
-import dev.danmaku.codec.ProtocolDictionary;
 import dev.danmaku.engine.admin.AdminServer;
 import dev.danmaku.engine.admin.NodeMetrics;
 import dev.danmaku.engine.auth.TokenVerifier;
@@ -12,9 +10,6 @@ import dev.danmaku.engine.filter.AdmitCounters;
 import dev.danmaku.engine.filter.Classifier;
 import dev.danmaku.engine.filter.QueuedScreeningHook;
 import dev.danmaku.engine.filter.CurrentBanList;
-import dev.danmaku.engine.filter.DuplicateFilter;
-import dev.danmaku.engine.filter.LinkRule;
-import dev.danmaku.engine.filter.RateLimiter;
 import dev.danmaku.engine.filter.SensitiveWordFilter;
 import dev.danmaku.engine.journal.Journal;
 import dev.danmaku.engine.journal.JournalConfig;
@@ -23,9 +18,8 @@ import dev.danmaku.engine.journal.JournalRecovery;
 import dev.danmaku.engine.journal.JournalWriter;
 import dev.danmaku.engine.ring.EngineWiring;
 import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.engine.ring.Stages;
 import dev.danmaku.engine.room.Room;
-import dev.danmaku.engine.stage.AdmitHandler;
-import dev.danmaku.engine.stage.DecodeHandler;
 import dev.danmaku.engine.stage.FanoutHandler;
 import dev.danmaku.engine.stage.JournalHandler;
 import dev.danmaku.engine.stage.StageMetrics;
@@ -96,36 +90,17 @@ public final class Node implements AutoCloseable {
         egress = new Egress(WsServer.loops(group), config.get(NodeConfig.EGRESS_QUEUE), PooledByteBufAllocator.DEFAULT,
                 nanoClock, TimeUnit.MILLISECONDS.toNanos(config.get(NodeConfig.SLOW_VIEWER_TIMEOUT_MS)));
 
-        int maxBatchBytes = config.get(NodeConfig.MAX_BATCH_BYTES);
-        encoder = new BatchEncoder(config.get(NodeConfig.COMPRESSION_THRESHOLD), config.get(NodeConfig.ZSTD_LEVEL),
-                config.get(NodeConfig.DICTIONARY) ? ProtocolDictionary.bytes() : null,
-                Math.max(maxBatchBytes, BatchLayout.MAX_ENTRY_LENGTH), Protocol.MAX_BATCH_COUNT);
-        int historySize = config.get(NodeConfig.HISTORY_SIZE);
-        int historyBytes = (int) Math.min(1 << 30, Math.max(4L * maxBatchBytes, historySize * 128L));
-        fanout = new FanoutHandler(new FanoutHandler.Settings(config.get(NodeConfig.BATCH_INTERVAL_MS), maxBatchBytes,
-                Math.max(historySize, Protocol.MAX_BATCH_COUNT), historyBytes, config.get(NodeConfig.RANKING_TOP_N),
-                config.get(NodeConfig.RANKING_INTERVAL_MS), config.get(NodeConfig.RANKING_BULLET_WEIGHT),
-                config.get(NodeConfig.RANKING_BYTE_WEIGHT), 100_000, config.get(NodeConfig.MAX_REPLAY_SCAN)), egress,
-                encoder, epochClock, nanoClock, stageMetrics, journal);
-        JournalHandler sequencer = new JournalHandler(new ChronicleAppender(journal),
-                new DuplicateFilter(config.get(NodeConfig.DEDUP_CAPACITY), config.get(NodeConfig.DEDUP_WINDOW_MS)),
-                admitCounters, epochClock, nanoClock, config.get(NodeConfig.MAX_ROOMS), stageMetrics);
-        recover(sequencer, epochClock.time());
-
-        String wordsFile = config.get(NodeConfig.WORDS_FILE);
-        SensitiveWordFilter words = wordsFile.isEmpty() ? null : loadWords(wordsFile);
-        int rateKeys = config.get(NodeConfig.RATE_KEYS);
         bans = new CurrentBanList();
         screening = screening(config.get(NodeConfig.SCREENING_CLASSIFIER));
-        AdmitHandler admit = new AdmitHandler(epochClock, nanoClock, config.get(NodeConfig.TIMESTAMP_SKEW_MS),
-                bans,
-                RateLimiter.perSecond(config.get(NodeConfig.USER_RATE), config.get(NodeConfig.USER_BURST), rateKeys),
-                RateLimiter.perSecond(config.get(NodeConfig.IP_RATE), config.get(NodeConfig.IP_BURST), rateKeys),
-                words, new LinkRule(config.get(NodeConfig.LINK_MIN_LEVEL), Protocol.MAX_CONTENT_LENGTH), screening,
-                admitCounters, stageMetrics);
+        String wordsFile = config.get(NodeConfig.WORDS_FILE);
+        Stages stages = Stages.build(config, journal, new ChronicleAppender(journal), egress, epochClock, nanoClock,
+                stageMetrics, admitCounters, bans, wordsFile.isEmpty() ? null : loadWords(wordsFile), screening);
+        encoder = stages.encoder();
+        fanout = stages.fanout();
+        JournalHandler sequencer = stages.sequencer();
+        recover(sequencer, epochClock.time());
 
-        wiring = new EngineWiring(config, nanoClock, stageMetrics, new DecodeHandler(stageMetrics, nanoClock), admit,
-                sequencer, fanout);
+        wiring = new EngineWiring(config, nanoClock, stageMetrics, stages.decode(), stages.admit(), sequencer, fanout);
         long interval = config.get(NodeConfig.BATCH_INTERVAL_MS);
         wiring.start(interval == 0 ? 50 : Math.max(1, interval / 2));
 

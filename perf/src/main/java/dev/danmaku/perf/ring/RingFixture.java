@@ -1,22 +1,18 @@
 package dev.danmaku.perf.ring;
 
 import dev.danmaku.codec.BatchEncoder;
-import dev.danmaku.codec.BatchLayout;
 import dev.danmaku.codec.ErrorCode;
 import dev.danmaku.codec.FrameEncoder;
 import dev.danmaku.codec.FrameType;
-import dev.danmaku.codec.Protocol;
-import dev.danmaku.codec.ProtocolDictionary;
 import dev.danmaku.engine.config.NodeConfig;
 import dev.danmaku.engine.filter.AdmitCounters;
 import dev.danmaku.engine.filter.CurrentBanList;
 import dev.danmaku.engine.filter.DuplicateFilter;
-import dev.danmaku.engine.filter.LinkRule;
-import dev.danmaku.engine.filter.RateLimiter;
 import dev.danmaku.engine.filter.SensitiveWordFilter;
 import dev.danmaku.engine.journal.Journal;
 import dev.danmaku.engine.journal.JournalConfig;
 import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.engine.ring.Stages;
 import dev.danmaku.engine.stage.AdmitHandler;
 import dev.danmaku.engine.stage.DecodeHandler;
 import dev.danmaku.engine.stage.FanoutHandler;
@@ -120,30 +116,17 @@ final class RingFixture implements AutoCloseable {
         egress = new Egress(WsServer.loops(group), config.get(NodeConfig.EGRESS_QUEUE), PooledByteBufAllocator.DEFAULT,
                 nanoClock, TimeUnit.MILLISECONDS.toNanos(config.get(NodeConfig.SLOW_VIEWER_TIMEOUT_MS)));
 
-        // From here on: the same construction as Node's constructor.
-        int maxBatchBytes = config.get(NodeConfig.MAX_BATCH_BYTES);
-        encoder = new BatchEncoder(config.get(NodeConfig.COMPRESSION_THRESHOLD), config.get(NodeConfig.ZSTD_LEVEL),
-                config.get(NodeConfig.DICTIONARY) ? ProtocolDictionary.bytes() : null,
-                Math.max(maxBatchBytes, BatchLayout.MAX_ENTRY_LENGTH), Protocol.MAX_BATCH_COUNT);
-        int historySize = config.get(NodeConfig.HISTORY_SIZE);
-        int historyBytes = (int) Math.min(1 << 30, Math.max(4L * maxBatchBytes, historySize * 128L));
-        fanout = new FanoutHandler(new FanoutHandler.Settings(config.get(NodeConfig.BATCH_INTERVAL_MS), maxBatchBytes,
-                Math.max(historySize, Protocol.MAX_BATCH_COUNT), historyBytes, config.get(NodeConfig.RANKING_TOP_N),
-                config.get(NodeConfig.RANKING_INTERVAL_MS), config.get(NodeConfig.RANKING_BULLET_WEIGHT),
-                config.get(NodeConfig.RANKING_BYTE_WEIGHT), 100_000), egress, encoder, epochClock, nanoClock,
-                metrics);
-        dedup = new DuplicateFilter(config.get(NodeConfig.DEDUP_CAPACITY), config.get(NodeConfig.DEDUP_WINDOW_MS));
-        sequencer = new JournalHandler(new BenchJournalAppender(journal), dedup, admitCounters, epochClock, nanoClock,
-                config.get(NodeConfig.MAX_ROOMS), metrics);
+        // The same construction as the node's (engine.ring.Stages).
         SensitiveWordFilter wordFilter = loadWords(config.get(NodeConfig.WORDS_FILE));
         words = wordFilter != null;
-        int rateKeys = config.get(NodeConfig.RATE_KEYS);
-        admit = new AdmitHandler(epochClock, nanoClock, config.get(NodeConfig.TIMESTAMP_SKEW_MS), new CurrentBanList(),
-                RateLimiter.perSecond(config.get(NodeConfig.USER_RATE), config.get(NodeConfig.USER_BURST), rateKeys),
-                RateLimiter.perSecond(config.get(NodeConfig.IP_RATE), config.get(NodeConfig.IP_BURST), rateKeys),
-                wordFilter, new LinkRule(config.get(NodeConfig.LINK_MIN_LEVEL), Protocol.MAX_CONTENT_LENGTH), null,
-                admitCounters, metrics);
-        decode = new DecodeHandler(metrics, nanoClock);
+        Stages stages = Stages.build(config, journal, new BenchJournalAppender(journal), egress, epochClock, nanoClock,
+                metrics, admitCounters, new CurrentBanList(), wordFilter, null);
+        encoder = stages.encoder();
+        fanout = stages.fanout();
+        dedup = stages.dedup();
+        sequencer = stages.sequencer();
+        admit = stages.admit();
+        decode = stages.decode();
 
         for (int i = 0; i < SENDERS; i++) {
             int ipv4 = 0x0A00_0000 | (i + 1); // 10.0.x.y
