@@ -65,6 +65,7 @@ public final class Node implements AutoCloseable {
     private final BatchEncoder encoder;
     private final CurrentBanList bans;
     private final QueuedScreeningHook screening;
+    private final dev.danmaku.engine.sink.RedisWiring redis; // null without redis.uri
     private final int wsPort;
     private volatile boolean closed;
 
@@ -99,6 +100,10 @@ public final class Node implements AutoCloseable {
         fanout = stages.fanout();
         JournalHandler sequencer = stages.sequencer();
         recover(sequencer, epochClock.time());
+        redis = dev.danmaku.engine.sink.RedisWiring.start(config, journal, dataDir, bans, epochClock);
+        if (redis != null) {
+            redis.attach(stages.admit());
+        }
 
         wiring = new EngineWiring(config, nanoClock, stageMetrics, stages.decode(), stages.admit(), sequencer, fanout);
         long interval = config.get(NodeConfig.BATCH_INTERVAL_MS);
@@ -115,7 +120,8 @@ public final class Node implements AutoCloseable {
                 fanout::snapshot, new AdminServer.Health() {
                     @Override
                     public String status() {
-                        return closed || sequencer.failed() ? "down" : "up";
+                        return closed || sequencer.failed() ? "down"
+                                : redis != null && redis.degraded() ? "degraded" : "up";
                     }
 
                     @Override
@@ -126,8 +132,14 @@ public final class Node implements AutoCloseable {
                         body.put("rooms", fanout.snapshot().size());
                         body.put("ringRemaining", wiring.remainingCapacity());
                         body.put("journalIndex", stageMetrics.journalIndex);
+                        if (redis != null) {
+                            redis.describe(body);
+                        }
                     }
                 }, bans, epochClock);
+        if (redis != null) {
+            redis.attach(admin, metrics);
+        }
         LOG.info("node {} ready: ws://{}:{}{} (transport {}), admin http://{}:{}/ , data {}",
                 config.get(NodeConfig.NODE_ID), config.get(NodeConfig.WS_HOST), wsPort, config.get(NodeConfig.WS_PATH),
                 epoll ? "epoll" : "nio", config.get(NodeConfig.ADMIN_HOST), admin.port(), dataDir.toAbsolutePath());
@@ -214,6 +226,11 @@ public final class Node implements AutoCloseable {
         return stageMetrics;
     }
 
+    /** The Redis parts (sink, bans, quota), or null when redis.uri is empty. */
+    public dev.danmaku.engine.sink.RedisWiring redis() {
+        return redis;
+    }
+
     /** Graceful shutdown: stop accepting, seal and flush every pending batch, close the journal. */
     @Override
     public void close() {
@@ -239,6 +256,9 @@ public final class Node implements AutoCloseable {
         encoder.close();
         if (screening != null) {
             screening.close();
+        }
+        if (redis != null) {
+            redis.close();
         }
         journal.close();
         LOG.info("stopped");

@@ -32,6 +32,10 @@ public final class NodeMain implements Callable<Integer> {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "journal directory (default ./data)")
     Path dataDir;
 
+    @Option(names = "--redis", paramLabel = "URI",
+            description = "Redis for the sink, shared bans and quota: redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT]")
+    String redis;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "set any config key, e.g. --set batch.interval-ms=0")
     java.util.List<String> settings = new java.util.ArrayList<>();
 
@@ -58,6 +62,9 @@ public final class NodeMain implements Callable<Integer> {
             }
             if (dataDir != null) {
                 b.set(NodeConfig.DATA_DIR.name(), dataDir.toString(), "--data-dir");
+            }
+            if (redis != null) {
+                b.set(NodeConfig.REDIS_URI.name(), redis, "--redis");
             }
             for (String s : settings) {
                 int eq = s.indexOf('=');

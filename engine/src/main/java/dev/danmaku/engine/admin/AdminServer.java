@@ -42,6 +42,30 @@ public final class AdminServer implements AutoCloseable {
         void describe(ObjectNode body);
     }
 
+    // --- shared ban store (Redis) ---
+    /**
+     * Where bans are kept when they are shared between nodes (Redis): POST/DELETE /bans go through it
+     * (it writes the store, tells the other nodes, and updates the local {@link CurrentBanList}); a
+     * failure answers 503 and changes nothing. Without one, bans are local to this node.
+     */
+    public interface BanStore {
+        void banUser(long userId, long untilMs) throws Exception;
+
+        void unbanUser(long userId) throws Exception;
+
+        void banIpv4(int address, long untilMs) throws Exception;
+
+        void unbanIpv4(int address) throws Exception;
+    }
+
+    private volatile BanStore banStore;
+
+    /** Routes ban changes through {@code store} from now on (call once at startup). */
+    public void banStore(BanStore store) {
+        this.banStore = store;
+    }
+    // --- end shared ban store ---
+
     private final HttpServer server;
     private final ExecutorService executor;
 
@@ -102,7 +126,7 @@ public final class AdminServer implements AutoCloseable {
             }
             send(ex, 404, "application/json", "{\"error\":\"no such room\",\"room\":" + Long.toUnsignedString(roomId) + "}");
         });
-        server.createContext("/bans", ex -> bans(ex, bans, clock));
+        server.createContext("/bans", ex -> bans(ex, bans, clock, banStore));
         server.start();
     }
 
@@ -111,8 +135,13 @@ public final class AdminServer implements AutoCloseable {
      * and optional {@code "durationMs"} (default permanent) adds one; {@code DELETE /bans?user=ID} or
      * {@code ?ip=a.b.c.d} removes one. A new snapshot is published to the admit stage at once.
      */
-    private static void bans(HttpExchange ex, CurrentBanList bans, EpochClock clock) throws IOException {
+    private static void bans(HttpExchange ex, CurrentBanList bans, EpochClock clock, BanStore store)
+            throws IOException {
         try {
+            if (store != null && !"GET".equals(ex.getRequestMethod())) {
+                storeBan(ex, store, clock);
+                return;
+            }
             switch (ex.getRequestMethod()) {
                 case "GET" -> {
                     ObjectNode body = JSON.createObjectNode();
@@ -165,7 +194,49 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    private static int parseIpv4(String text) {
+    /** POST/DELETE /bans through the shared store (same requests and answers as the local path). */
+    private static void storeBan(HttpExchange ex, BanStore store, EpochClock clock) throws IOException {
+        try {
+            switch (ex.getRequestMethod()) {
+                case "POST" -> {
+                    com.fasterxml.jackson.databind.JsonNode req = JSON.readTree(ex.getRequestBody());
+                    long duration = req.path("durationMs").asLong(0);
+                    long until = duration <= 0 ? BanList.PERMANENT : clock.time() + duration;
+                    if (req.hasNonNull("user")) {
+                        store.banUser(Long.parseUnsignedLong(req.get("user").asText()), until);
+                    } else if (req.hasNonNull("ip")) {
+                        store.banIpv4(parseIpv4(req.get("ip").asText()), until);
+                    } else {
+                        throw new IllegalArgumentException("give \"user\" or \"ip\"");
+                    }
+                }
+                case "DELETE" -> {
+                    String q = ex.getRequestURI().getQuery() == null ? "" : ex.getRequestURI().getQuery();
+                    if (q.startsWith("user=")) {
+                        store.unbanUser(Long.parseUnsignedLong(q.substring(5)));
+                    } else if (q.startsWith("ip=")) {
+                        store.unbanIpv4(parseIpv4(q.substring(3)));
+                    } else {
+                        throw new IllegalArgumentException("give ?user=ID or ?ip=a.b.c.d");
+                    }
+                }
+                default -> {
+                    send(ex, 405, "application/json", "{\"error\":\"method not allowed\"}");
+                    return;
+                }
+            }
+            send(ex, 200, "application/json", "{\"ok\":true}");
+        } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            send(ex, 400, "application/json", JSON.writeValueAsString(JSON.createObjectNode().put("error",
+                    e.getMessage() == null ? "bad request" : e.getMessage())));
+        } catch (Exception e) {
+            send(ex, 503, "application/json", JSON.writeValueAsString(JSON.createObjectNode().put("error",
+                    "ban store unavailable: " + e)));
+        }
+    }
+
+    /** Parses a dotted IPv4 address to an int, network order. */
+    public static int parseIpv4(String text) {
         String[] parts = text.trim().split("\\.");
         if (parts.length != 4) {
             throw new IllegalArgumentException("not an IPv4 address: " + text);
@@ -181,7 +252,8 @@ public final class AdminServer implements AutoCloseable {
         return ip;
     }
 
-    private static String ipv4(int ip) {
+    /** Formats an IPv4 address (network order int) as a.b.c.d. */
+    public static String ipv4(int ip) {
         return ((ip >>> 24) & 0xFF) + "." + ((ip >>> 16) & 0xFF) + "." + ((ip >>> 8) & 0xFF) + "." + (ip & 0xFF);
     }
 

@@ -109,6 +109,59 @@ public final class NodeMetrics {
         });
     }
 
+    // --- journal sinks (any sink: Redis, Kafka, ...) and extra counters ---
+    private final List<dev.danmaku.engine.sink.SinkMetrics> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private boolean sinkMetricsRegistered;
+
+    /**
+     * Exports a journal sink's counters, labelled {@code sink=NAME}: records and batches written,
+     * errors (each one retried), lag (journal documents not yet written), age (seconds since the
+     * accept time of the newest bullet written, while lagging; 0 when caught up), failing (0/1).
+     */
+    public synchronized void addSink(dev.danmaku.engine.sink.SinkMetrics sink) {
+        sinks.add(sink);
+        if (sinkMetricsRegistered) {
+            return;
+        }
+        sinkMetricsRegistered = true;
+        CounterWithCallback.builder().name("danmaku_sink_records").help("journal records written by a sink")
+                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.records.get(), m.name())))
+                .register(registry);
+        CounterWithCallback.builder().name("danmaku_sink_batches").help("batches written by a sink")
+                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.batches.get(), m.name())))
+                .register(registry);
+        CounterWithCallback.builder().name("danmaku_sink_errors").help("failed sink writes (each is retried)")
+                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.errors.get(), m.name())))
+                .register(registry);
+        GaugeWithCallback.builder().name("danmaku_sink_lag_documents").help("journal documents not yet written")
+                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.lagDocuments.get(), m.name())))
+                .register(registry);
+        GaugeWithCallback.builder().name("danmaku_sink_age_seconds")
+                .help("while lagging: age of the newest bullet written (0 when caught up)")
+                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(sinkAgeMs(m) / 1000.0, m.name())))
+                .register(registry);
+        GaugeWithCallback.builder().name("danmaku_sink_failing").help("1 while a sink's backend fails")
+                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.failing ? 1 : 0, m.name())))
+                .register(registry);
+    }
+
+    /** While a sink lags: ms since the accept time of the newest bullet it wrote; 0 when caught up. */
+    public static long sinkAgeMs(dev.danmaku.engine.sink.SinkMetrics m) {
+        long last = m.lastAcceptTimeMs.get();
+        return m.lagDocuments.get() > 0 && last > 0 ? Math.max(0, System.currentTimeMillis() - last) : 0;
+    }
+
+    /** Exports one more counter (e.g. a subsystem's drop count). */
+    public synchronized void addCounter(String name, String help, LongSupplier value) {
+        counter(name, help, value);
+    }
+
+    /** Exports one more gauge. */
+    public synchronized void addGauge(String name, String help, LongSupplier value) {
+        gauge(name, help, value);
+    }
+    // --- end journal sinks ---
+
     private void counter(String name, String help, LongSupplier value) {
         CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
                 .register(registry);

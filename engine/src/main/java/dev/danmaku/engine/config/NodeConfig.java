@@ -140,6 +140,33 @@ public final class NodeConfig {
     public static final ConfigKey<Integer> ADMIN_PORT = ConfigKey.intKey("admin.port", 7001, 0, 65535,
             "admin HTTP port (0 = any free port)");
 
+    // --- redis: sink, shared bans, cross-node quota (all off while redis.uri is empty) ---
+    public static final ConfigKey<String> REDIS_URI = ConfigKey.stringKey("redis.uri", "",
+            "redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...]; empty = no Redis");
+    public static final ConfigKey<Long> REDIS_TIMEOUT_MS = ConfigKey.longKey("redis.timeout-ms", 2_000, 50, 60_000,
+            "Redis command timeout: an outage surfaces as an error (and a retry) after this long");
+    public static final ConfigKey<Boolean> REDIS_SINK = ConfigKey.boolKey("redis.sink-enabled", true,
+            "feed the recent-bullet pools, rankings and active rooms from the journal");
+    public static final ConfigKey<Integer> REDIS_SINK_BATCH = ConfigKey.intKey("redis.sink-batch-records", 2_000, 1,
+            65_535, "journal records per Redis pipeline");
+    public static final ConfigKey<Integer> REDIS_POOL_SIZE = ConfigKey.intKey("redis.pool-size", 10_000, 1,
+            10_000_000, "bullets kept in each room's recent-bullet pool (LiveBulletKey)");
+    public static final ConfigKey<Long> REDIS_DEGRADED_AGE_MS = ConfigKey.longKey("redis.sink-degraded-age-ms", 5_000,
+            0, 3_600_000, "/health says degraded while the sink is this far behind (or failing)");
+    public static final ConfigKey<Boolean> REDIS_BANS = ConfigKey.boolKey("redis.bans-enabled", true,
+            "share bans through Redis (admin API writes them; every node applies them)");
+    public static final ConfigKey<Long> REDIS_BANS_RELOAD_MS = ConfigKey.longKey("redis.bans-reload-ms", 5_000, 100,
+            3_600_000, "full reload of the bans from Redis (pub/sub carries changes in between)");
+    public static final ConfigKey<Boolean> REDIS_QUOTA = ConfigKey.boolKey("redis.quota-enabled", false,
+            "a cross-node per-user quota in Redis, behind the local rate limiter");
+    public static final ConfigKey<Integer> REDIS_QUOTA_LIMIT = ConfigKey.intKey("redis.quota-limit", 10, 1,
+            100_000_000, "bullets per user per quota window, over all nodes");
+    public static final ConfigKey<Long> REDIS_QUOTA_WINDOW_MS = ConfigKey.longKey("redis.quota-window-ms", 1_000, 10,
+            86_400_000, "length of the fixed quota window, ms");
+    public static final ConfigKey<Integer> REDIS_QUOTA_QUEUE = ConfigKey.intKey("redis.quota-queue", 65_536, 1_024,
+            1 << 24, "bullets queued for the quota guard; when full they are not counted (counted as skipped)");
+    // --- end redis ---
+
     /** Every key, in the order of config/node.yaml. */
     public static final List<ConfigKey<?>> KEYS = List.of(NODE_ID, DATA_DIR, WS_HOST, WS_PORT, WS_PATH,
             MAX_FRAME_BYTES, IDLE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS_PER_IP, ALLOWED_ORIGINS,
@@ -148,7 +175,9 @@ public final class NodeConfig {
             HISTORY_SIZE, MAX_REPLAY_SCAN, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
             DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
             IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, SCREENING_CLASSIFIER, LINK_MIN_LEVEL, JOURNAL_ROLL,
-            JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT);
+            JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT,
+            REDIS_URI, REDIS_TIMEOUT_MS, REDIS_SINK, REDIS_SINK_BATCH, REDIS_POOL_SIZE, REDIS_DEGRADED_AGE_MS,
+            REDIS_BANS, REDIS_BANS_RELOAD_MS, REDIS_QUOTA, REDIS_QUOTA_LIMIT, REDIS_QUOTA_WINDOW_MS, REDIS_QUOTA_QUEUE);
 
     private final Map<String, Object> values;
 

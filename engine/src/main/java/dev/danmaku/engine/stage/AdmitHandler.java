@@ -12,6 +12,7 @@ import dev.danmaku.engine.filter.SensitiveWordFilter;
 import dev.danmaku.engine.filter.VerdictHandler;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stage;
+import dev.danmaku.engine.sink.RedisQuotaGuard;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
@@ -26,7 +27,7 @@ import org.agrona.concurrent.NanoClock;
  * <p>Owned by its stage thread; every filter here is single-threaded and allocation-free. The clocks
  * are sampled once per ring batch.
  */
-public final class AdmitHandler implements Stage, VerdictHandler {
+public final class AdmitHandler implements Stage, VerdictHandler, RedisQuotaGuard.Listener {
     private final EpochClock epochClock;
     private final NanoClock nanoClock;
     private final long skewMs;
@@ -44,6 +45,39 @@ public final class AdmitHandler implements Stage, VerdictHandler {
     private long nowMs;
     private long nowNs;
     private boolean clockFresh;
+
+    // --- cross-node quota (Redis), optional ---
+    /** Set before the ring starts (the thread start publishes it to the stage thread). */
+    private RedisQuotaGuard quota;
+    /** Users over their cross-node quota: user -> until (ms). */
+    private final Long2LongHashMap quotaBlocked = new Long2LongHashMap(0);
+
+    /** Turns on the cross-node quota guard. Call before the ring starts. */
+    public void quotaGuard(RedisQuotaGuard guard) {
+        this.quota = guard;
+    }
+
+    /** A quota verdict, polled on this stage's thread. */
+    @Override
+    public void overQuota(long userId, long untilMs) {
+        if (quotaBlocked.size() < 1_000_000 || quotaBlocked.containsKey(userId)) {
+            quotaBlocked.put(userId, untilMs);
+        }
+    }
+
+    /** Retry-after (ms) if the user is over the cross-node quota, else 0. */
+    private long quotaWait(long userId) {
+        long until = quotaBlocked.get(userId);
+        if (until == 0) {
+            return 0;
+        }
+        if (until - nowMs > 0) {
+            return until - nowMs;
+        }
+        quotaBlocked.remove(userId);
+        return 0;
+    }
+    // --- end cross-node quota ---
 
     public AdmitHandler(EpochClock epochClock, NanoClock nanoClock, long skewMs, CurrentBanList bans,
                         RateLimiter userLimiter, RateLimiter addressLimiter, SensitiveWordFilter words,
@@ -70,6 +104,9 @@ public final class AdmitHandler implements Stage, VerdictHandler {
             clockFresh = true;
             if (screening != null) {
                 screening.pollVerdicts(this, 64);
+            }
+            if (quota != null) {
+                quota.poll(this, 256);
             }
         }
         if (e.kind == RingEvent.KIND_FRAME && e.status == 0 && e.type == FrameType.BULLET.code()) {
@@ -99,6 +136,12 @@ public final class AdmitHandler implements Stage, VerdictHandler {
         if (ipv4 != 0 && banList.isIpv4Banned(ipv4, nowMs)) {
             counters.increment(AdmitCounters.Reason.BANNED_IP);
             e.reject(ErrorCode.BANNED.code(), 0);
+            return;
+        }
+        long overQuotaMs = quota == null ? 0 : quotaWait(e.userId);
+        if (overQuotaMs > 0) {
+            counters.increment(AdmitCounters.Reason.RATE_LIMITED);
+            e.reject(ErrorCode.RATE_LIMITED.code(), overQuotaMs);
             return;
         }
         long wait = userLimiter.tryAcquire(e.userId, nowNs);
@@ -135,6 +178,9 @@ public final class AdmitHandler implements Stage, VerdictHandler {
         if (screening != null
                 && !screening.submit(sequence(e), e.roomId, e.userId, e.frame, e.contentOffset, e.contentLength)) {
             counters.increment(AdmitCounters.Reason.SCREENING_SKIPPED);
+        }
+        if (quota != null) {
+            quota.submit(e.userId); // full queue: not counted, see RedisQuotaGuard.skipped
         }
     }
 
