@@ -98,7 +98,8 @@ public final class BaselineServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close().awaitUninterruptibly();
+        // bounded waits: an overloaded baseline has millions of queued writes and must still exit
+        server.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 

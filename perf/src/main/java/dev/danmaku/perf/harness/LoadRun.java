@@ -65,7 +65,14 @@ public final class LoadRun implements AutoCloseable {
     private final List<Peer> viewers = new ArrayList<>();
     private final List<Sender> senders = new ArrayList<>();
     private final List<Peer> senderPeers = new ArrayList<>();
+    private final java.util.concurrent.ScheduledExecutorService reconnector =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "perf-reconnect");
+                t.setDaemon(true);
+                return t;
+            });
     private volatile boolean running;
+    private volatile Throwable tickFailure;
     private long connectNanos;
 
     public LoadRun(Scenario sc, int part, int parts) throws Exception {
@@ -174,7 +181,8 @@ public final class LoadRun implements AutoCloseable {
     }
 
     private void reconnect(int room, boolean sampled, long[] cursor) {
-        client.group().schedule(() -> {
+        // Not on an event loop: connect() may block while connects are in flight, and those need the loops.
+        reconnector.schedule(() -> {
             try {
                 Peer p = viewer(room, sampled, cursor);
                 stats.increment(Counter.RECONNECTS);
@@ -208,8 +216,16 @@ public final class LoadRun implements AutoCloseable {
             Sender[] mine = e.getValue().toArray(new Sender[0]);
             ticks.add(e.getKey().scheduleAtFixedRate(() -> {
                 long now = System.nanoTime();
-                for (Sender s : mine) {
-                    s.sendDue(schedule, now);
+                try {
+                    for (Sender s : mine) {
+                        s.sendDue(schedule, now);
+                    }
+                } catch (RuntimeException ex) {
+                    // a throwing task would silently cancel the schedule: report it once, keep ticking
+                    if (tickFailure == null) {
+                        tickFailure = ex;
+                        System.err.println("perf: sender tick failed: " + ex);
+                    }
                 }
             }, firstTickDelay, 1_000_000, TimeUnit.NANOSECONDS));
         }
@@ -298,6 +314,7 @@ public final class LoadRun implements AutoCloseable {
             viewers.forEach(Peer::close);
         }
         senderPeers.forEach(Peer::close);
+        reconnector.shutdownNow();
         client.close();
     }
 }

@@ -289,6 +289,9 @@ public final class Report {
         ObjectNode lat = (ObjectNode) s.get("latencyMs");
         f.line("latency (ms): %s", lat.get("definition").asText());
         f.line("  %s", lat.get("sampling").asText());
+        if (lat.get("samples").asLong() == 0) {
+            f.line("  no latency samples: no measured bullet reached a sampled viewer before the drain ended");
+        }
         f.line("  %10s %10s %10s %10s %10s %10s %12s", "p50", "p90", "p99", "p99.9", "p99.99", "max", "samples");
         f.line("  %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %,12d", lat.get("p50").asDouble(), lat.get("p90").asDouble(),
                 lat.get("p99").asDouble(), lat.get("p99.9").asDouble(), lat.get("p99.99").asDouble(),
