@@ -116,6 +116,7 @@ public final class Node implements AutoCloseable {
 
         metrics = new NodeMetrics(stageMetrics, admitCounters, transportMetrics, egress, wiring,
                 () -> fanout.snapshot().size(), () -> stageMetrics.journalIndex);
+        metrics.info(config);
         admin = new AdminServer(config.get(NodeConfig.ADMIN_HOST), config.get(NodeConfig.ADMIN_PORT), metrics,
                 fanout::snapshot, new AdminServer.Health() {
                     @Override

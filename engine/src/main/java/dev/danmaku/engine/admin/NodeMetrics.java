@@ -162,6 +162,20 @@ public final class NodeMetrics {
     }
     // --- end journal sinks ---
 
+    /** {@code danmaku_node_info{...} 1}: the settings a report needs to interpret the other metrics. */
+    public void info(dev.danmaku.engine.config.NodeConfig config) {
+        GaugeWithCallback.builder().name("danmaku_node_info")
+                .help("node settings (value always 1): id, batch interval, ring size and threads, wait strategy")
+                .labelNames("node", "batch_interval_ms", "ring_size", "stage_threads", "wait_strategy", "version")
+                .callback(cb -> cb.call(1, config.get(dev.danmaku.engine.config.NodeConfig.NODE_ID),
+                        Long.toString(config.get(dev.danmaku.engine.config.NodeConfig.BATCH_INTERVAL_MS)),
+                        Integer.toString(config.get(dev.danmaku.engine.config.NodeConfig.RING_SIZE)),
+                        config.get(dev.danmaku.engine.config.NodeConfig.RING_THREADS).name().toLowerCase(java.util.Locale.ROOT),
+                        config.get(dev.danmaku.engine.config.NodeConfig.RING_WAIT).name().toLowerCase(java.util.Locale.ROOT),
+                        "0.1.0"))
+                .register(registry);
+    }
+
     private void counter(String name, String help, LongSupplier value) {
         CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
                 .register(registry);
