@@ -24,6 +24,8 @@ import dev.danmaku.engine.journal.JournalWriter;
 import dev.danmaku.engine.ring.EngineWiring;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.room.Room;
+import dev.danmaku.engine.sink.KafkaSink;
+import dev.danmaku.engine.sink.KafkaSinkSettings;
 import dev.danmaku.engine.stage.AdmitHandler;
 import dev.danmaku.engine.stage.DecodeHandler;
 import dev.danmaku.engine.stage.FanoutHandler;
@@ -73,6 +75,8 @@ public final class Node implements AutoCloseable {
     private final QueuedScreeningHook screening;
     private final int wsPort;
     private volatile boolean closed;
+    /** The Kafka sink, or null when kafka.bootstrap-servers is empty. */
+    private final KafkaSink kafkaSink;
 
     private Node(NodeConfig config) throws Exception {
         this.config = config;
@@ -136,11 +140,24 @@ public final class Node implements AutoCloseable {
 
         metrics = new NodeMetrics(stageMetrics, admitCounters, transportMetrics, egress, wiring,
                 () -> fanout.snapshot().size(), () -> stageMetrics.journalIndex);
+
+        // ---- Kafka sink: tails the journal on its own thread, never blocks the ring ----
+        KafkaSinkSettings kafka = KafkaSinkSettings.from(config);
+        kafkaSink = kafka.enabled() ? KafkaSink.start(kafka, journal, dataDir, epochClock) : null;
+        if (kafkaSink != null) {
+            metrics.addSink(kafkaSink.metrics(), kafkaSink::ageMs, kafkaSink::producerRetries);
+        }
+        // ---- end Kafka sink ----
+
         admin = new AdminServer(config.get(NodeConfig.ADMIN_HOST), config.get(NodeConfig.ADMIN_PORT), metrics,
                 fanout::snapshot, new AdminServer.Health() {
                     @Override
                     public String status() {
-                        return closed || sequencer.failed() ? "down" : "up";
+                        if (closed || sequencer.failed()) {
+                            return "down";
+                        }
+                        return kafkaSink != null && kafkaSink.degraded() ? "degraded" : "up"; // Kafka sink behind or failing
+
                     }
 
                     @Override
@@ -151,6 +168,13 @@ public final class Node implements AutoCloseable {
                         body.put("rooms", fanout.snapshot().size());
                         body.put("ringRemaining", wiring.remainingCapacity());
                         body.put("journalIndex", stageMetrics.journalIndex);
+                        if (kafkaSink != null) { // Kafka sink
+                            com.fasterxml.jackson.databind.node.ObjectNode k = body.putObject("kafka");
+                            k.put("status", kafkaSink.metrics().failing ? "failing" : kafkaSink.degraded() ? "behind" : "ok");
+                            k.put("lag", kafkaSink.lag());
+                            k.put("ageMs", kafkaSink.ageMs());
+                            k.put("lastError", kafkaSink.metrics().lastError);
+                        }
                     }
                 }, bans, epochClock);
         LOG.info("node {} ready: ws://{}:{}{} (transport {}), admin http://{}:{}/ , data {}",
@@ -239,6 +263,11 @@ public final class Node implements AutoCloseable {
         return stageMetrics;
     }
 
+    /** The Kafka sink, or null when it is off. */
+    public KafkaSink kafkaSink() {
+        return kafkaSink;
+    }
+
     /** Graceful shutdown: stop accepting, seal and flush every pending batch, close the journal. */
     @Override
     public void close() {
@@ -264,6 +293,13 @@ public final class Node implements AutoCloseable {
         encoder.close();
         if (screening != null) {
             screening.close();
+        }
+        if (kafkaSink != null) { // before the journal it reads
+            try {
+                kafkaSink.close();
+            } catch (Exception e) {
+                LOG.warn("closing the Kafka sink: {}", e.toString());
+            }
         }
         journal.close();
         LOG.info("stopped");

@@ -3,6 +3,7 @@ package dev.danmaku.engine.admin;
 import dev.danmaku.codec.ErrorCode;
 import dev.danmaku.engine.filter.AdmitCounters;
 import dev.danmaku.engine.ring.EngineWiring;
+import dev.danmaku.engine.sink.SinkMetrics;
 import dev.danmaku.engine.stage.StageMetrics;
 import dev.danmaku.engine.transport.Egress;
 import dev.danmaku.engine.transport.TransportMetrics;
@@ -100,6 +101,7 @@ public final class NodeMetrics {
         histogram("danmaku_stage_journal_seconds", "frame received to journal commit (sampled per ring batch)",
                 stages.journalLatency);
         histogram("danmaku_batch_delay_seconds", "oldest bullet of a batch: accepted to sealed", stages.batchDelay);
+        registerSinkMetrics();
         registry.register((MultiCollector) () -> {
             List<HistogramSnapshot> snapshots = new ArrayList<>();
             for (LatencyHistogram h : histograms) {
@@ -108,6 +110,46 @@ public final class NodeMetrics {
             return new MetricSnapshots(new ArrayList<>(snapshots));
         });
     }
+
+    // ---- journal sinks (Kafka, Redis): one series per sink, label "sink" ----
+    /** What the metrics endpoint reads of one journal sink. */
+    public record SinkGauges(SinkMetrics metrics, LongSupplier ageMs, LongSupplier retries) {
+    }
+
+    private final List<SinkGauges> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a journal sink's series (danmaku_sink_*{sink="NAME"}); call once per sink, any thread. */
+    public void addSink(SinkMetrics m, LongSupplier ageMs, LongSupplier retries) {
+        sinks.add(new SinkGauges(m, ageMs, retries));
+    }
+
+    private void registerSinkMetrics() {
+        sinkCounter("danmaku_sink_records", "journal records written by the sink", g -> g.metrics().records.get());
+        sinkCounter("danmaku_sink_batches", "sink writes (batches; rate() gives batches/s)", g -> g.metrics().batches.get());
+        sinkCounter("danmaku_sink_errors", "failed sink writes (each is retried after a backoff)",
+                g -> g.metrics().errors.get());
+        sinkCounter("danmaku_sink_retries", "resends inside the sink's client (Kafka record retries)",
+                g -> g.retries().getAsLong());
+        sinkGauge("danmaku_sink_lag", "journal entries (documents) committed and not yet written by the sink",
+                g -> g.metrics().lagDocuments.get());
+        sinkGauge("danmaku_sink_age_seconds", "how far behind the sink is: 0 when caught up, else the age of its "
+                + "last written bullet", g -> g.ageMs().getAsLong() / 1000.0);
+        sinkGauge("danmaku_sink_up", "1 while the sink's backend accepts writes, 0 while it is failing",
+                g -> g.metrics().failing ? 0 : 1);
+    }
+
+    private void sinkCounter(String name, String help, java.util.function.ToDoubleFunction<SinkGauges> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("sink")
+                .callback(cb -> sinks.forEach(g -> cb.call(value.applyAsDouble(g), g.metrics().name())))
+                .register(registry);
+    }
+
+    private void sinkGauge(String name, String help, java.util.function.ToDoubleFunction<SinkGauges> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("sink")
+                .callback(cb -> sinks.forEach(g -> cb.call(value.applyAsDouble(g), g.metrics().name())))
+                .register(registry);
+    }
+    // ---- end journal sinks ----
 
     private void counter(String name, String help, LongSupplier value) {
         CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
