@@ -43,7 +43,8 @@ class KafkaRecordFormatTest {
         assertThat(d.color()).isEqualTo("red");
 
         RecordHeaders h = new RecordHeaders();
-        long position = Position.of(0x1234_5678L, 7);
+        long document = net.openhft.chronicle.queue.RollCycles.FAST_HOURLY.toIndex(500_000, 0x1234);
+        long position = Position.of(document, 7);
         KafkaRecordFormat.headers(h, r, "node-a".getBytes(StandardCharsets.UTF_8), position);
         assertThat(KafkaRecordFormat.longHeader(h, KafkaRecordFormat.SEQ, -1)).isEqualTo(41);
         assertThat(KafkaRecordFormat.epoch(h)).isEqualTo(3);
@@ -54,7 +55,7 @@ class KafkaRecordFormatTest {
         assertThat(KafkaRecordFormat.fromNode(h, "node-b".getBytes(StandardCharsets.UTF_8))).isFalse();
         String traceparent = new String(h.lastHeader(KafkaRecordFormat.TRACEPARENT).value(), StandardCharsets.US_ASCII);
         assertThat(traceparent).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00")
-                .isEqualTo("00-000000000000004d0000000300000029-0000123456780007-00");
+                .isEqualTo("00-000000000000004d0000000300000029-" + String.format("%016x", position) + "-00");
     }
 
     /** A BULLET record laid out as JournalLayout says (big-endian). */
