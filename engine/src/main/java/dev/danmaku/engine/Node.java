@@ -20,6 +20,8 @@ import dev.danmaku.engine.ring.EngineWiring;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stages;
 import dev.danmaku.engine.room.Room;
+import dev.danmaku.engine.sink.KafkaSink;
+import dev.danmaku.engine.sink.KafkaSinkSettings;
 import dev.danmaku.engine.stage.FanoutHandler;
 import dev.danmaku.engine.stage.JournalHandler;
 import dev.danmaku.engine.stage.StageMetrics;
@@ -68,6 +70,8 @@ public final class Node implements AutoCloseable {
     private final dev.danmaku.engine.sink.RedisWiring redis; // null without redis.uri
     private final int wsPort;
     private volatile boolean closed;
+    /** The Kafka sink, or null when kafka.bootstrap-servers is empty. */
+    private final KafkaSink kafkaSink;
 
     private Node(NodeConfig config) throws Exception {
         this.config = config;
@@ -117,12 +121,25 @@ public final class Node implements AutoCloseable {
         metrics = new NodeMetrics(stageMetrics, admitCounters, transportMetrics, egress, wiring,
                 () -> fanout.snapshot().size(), () -> stageMetrics.journalIndex);
         metrics.info(config);
+
+        // ---- Kafka sink: tails the journal on its own thread, never blocks the ring ----
+        KafkaSinkSettings kafka = KafkaSinkSettings.from(config);
+        kafkaSink = kafka.enabled() ? KafkaSink.start(kafka, journal, dataDir, epochClock) : null;
+        if (kafkaSink != null) {
+            metrics.addSink(kafkaSink.metrics(), kafkaSink::ageMs, kafkaSink::producerRetries);
+        }
+        // ---- end Kafka sink ----
+
         admin = new AdminServer(config.get(NodeConfig.ADMIN_HOST), config.get(NodeConfig.ADMIN_PORT), metrics,
                 fanout::snapshot, new AdminServer.Health() {
                     @Override
                     public String status() {
-                        return closed || sequencer.failed() ? "down"
-                                : redis != null && redis.degraded() ? "degraded" : "up";
+                        if (closed || sequencer.failed()) {
+                            return "down";
+                        }
+                        boolean behind = (kafkaSink != null && kafkaSink.degraded()) // a sink behind or failing
+                                || (redis != null && redis.degraded());
+                        return behind ? "degraded" : "up";
                     }
 
                     @Override
@@ -135,6 +152,13 @@ public final class Node implements AutoCloseable {
                         body.put("journalIndex", stageMetrics.journalIndex);
                         if (redis != null) {
                             redis.describe(body);
+                        }
+                        if (kafkaSink != null) { // Kafka sink
+                            com.fasterxml.jackson.databind.node.ObjectNode k = body.putObject("kafka");
+                            k.put("status", kafkaSink.metrics().failing ? "failing" : kafkaSink.degraded() ? "behind" : "ok");
+                            k.put("lag", kafkaSink.lag());
+                            k.put("ageMs", kafkaSink.ageMs());
+                            k.put("lastError", kafkaSink.metrics().lastError);
                         }
                     }
                 }, bans, epochClock);
@@ -232,6 +256,11 @@ public final class Node implements AutoCloseable {
         return redis;
     }
 
+    /** The Kafka sink, or null when it is off. */
+    public KafkaSink kafkaSink() {
+        return kafkaSink;
+    }
+
     /** Graceful shutdown: stop accepting, seal and flush every pending batch, close the journal. */
     @Override
     public void close() {
@@ -260,6 +289,13 @@ public final class Node implements AutoCloseable {
         }
         if (redis != null) {
             redis.close();
+        }
+        if (kafkaSink != null) { // before the journal it reads
+            try {
+                kafkaSink.close();
+            } catch (Exception e) {
+                LOG.warn("closing the Kafka sink: {}", e.toString());
+            }
         }
         journal.close();
         LOG.info("stopped");

@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
  * down gracefully. Exit codes: 0 after a clean shutdown, 1 if it cannot start, 2 usage error.
  */
 @Command(name = "danmaku node", mixinStandardHelpOptions = true, version = "danmaku 0.1.0",
-        description = "Start a danmaku node (WebSocket on --ws-port, admin HTTP on --admin-port).")
+        description = "Start a danmaku node (WebSocket on --ws-port, admin HTTP on --admin-port).",
+        subcommands = {ReplayCommand.class})
 public final class NodeMain implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config (see config/node.yaml)")
     Path config;
@@ -41,6 +42,10 @@ public final class NodeMain implements Callable<Integer> {
 
     @Option(names = "--print-config", description = "print every key with its value and exit")
     boolean printConfig;
+
+    @Option(names = "--kafka", paramLabel = "HOST:PORT[,HOST:PORT]",
+            description = "feed the journal to this Kafka cluster (sets kafka.bootstrap-servers)")
+    String kafka;
 
     @Override
     public Integer call() throws Exception {
@@ -65,6 +70,9 @@ public final class NodeMain implements Callable<Integer> {
             }
             if (redis != null) {
                 b.set(NodeConfig.REDIS_URI.name(), redis, "--redis");
+            }
+            if (kafka != null) {
+                b.set(NodeConfig.KAFKA_BOOTSTRAP.name(), kafka, "--kafka");
             }
             for (String s : settings) {
                 int eq = s.indexOf('=');

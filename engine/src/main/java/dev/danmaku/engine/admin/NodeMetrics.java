@@ -3,6 +3,7 @@ package dev.danmaku.engine.admin;
 import dev.danmaku.codec.ErrorCode;
 import dev.danmaku.engine.filter.AdmitCounters;
 import dev.danmaku.engine.ring.EngineWiring;
+import dev.danmaku.engine.sink.SinkMetrics;
 import dev.danmaku.engine.stage.StageMetrics;
 import dev.danmaku.engine.transport.Egress;
 import dev.danmaku.engine.transport.TransportMetrics;
@@ -100,6 +101,7 @@ public final class NodeMetrics {
         histogram("danmaku_stage_journal_seconds", "frame received to journal commit (sampled per ring batch)",
                 stages.journalLatency);
         histogram("danmaku_batch_delay_seconds", "oldest bullet of a batch: accepted to sealed", stages.batchDelay);
+        registerSinkMetrics();
         registry.register((MultiCollector) () -> {
             List<HistogramSnapshot> snapshots = new ArrayList<>();
             for (LatencyHistogram h : histograms) {
@@ -109,42 +111,50 @@ public final class NodeMetrics {
         });
     }
 
-    // --- journal sinks (any sink: Redis, Kafka, ...) and extra counters ---
-    private final List<dev.danmaku.engine.sink.SinkMetrics> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private boolean sinkMetricsRegistered;
+    // ---- journal sinks (Kafka, Redis): one series per sink, label "sink" ----
+    /** What the metrics endpoint reads of one journal sink. */
+    public record SinkGauges(SinkMetrics metrics, LongSupplier ageMs, LongSupplier retries) {
+    }
 
-    /**
-     * Exports a journal sink's counters, labelled {@code sink=NAME}: records and batches written,
-     * errors (each one retried), lag (journal documents not yet written), age (seconds since the
-     * accept time of the newest bullet written, while lagging; 0 when caught up), failing (0/1).
-     */
-    public synchronized void addSink(dev.danmaku.engine.sink.SinkMetrics sink) {
-        sinks.add(sink);
-        if (sinkMetricsRegistered) {
-            return;
-        }
-        sinkMetricsRegistered = true;
-        CounterWithCallback.builder().name("danmaku_sink_records").help("journal records written by a sink")
-                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.records.get(), m.name())))
-                .register(registry);
-        CounterWithCallback.builder().name("danmaku_sink_batches").help("batches written by a sink")
-                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.batches.get(), m.name())))
-                .register(registry);
-        CounterWithCallback.builder().name("danmaku_sink_errors").help("failed sink writes (each is retried)")
-                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.errors.get(), m.name())))
-                .register(registry);
-        GaugeWithCallback.builder().name("danmaku_sink_lag_documents").help("journal documents not yet written")
-                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.lagDocuments.get(), m.name())))
-                .register(registry);
-        GaugeWithCallback.builder().name("danmaku_sink_age_seconds")
-                .help("while lagging: age of the newest bullet written (0 when caught up)")
-                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(sinkAgeMs(m) / 1000.0, m.name())))
-                .register(registry);
-        GaugeWithCallback.builder().name("danmaku_sink_failing").help("1 while a sink's backend fails")
-                .labelNames("sink").callback(cb -> sinks.forEach(m -> cb.call(m.failing ? 1 : 0, m.name())))
+    private final List<SinkGauges> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a journal sink's series (danmaku_sink_*{sink="NAME"}); call once per sink, any thread. */
+    public void addSink(SinkMetrics m, LongSupplier ageMs, LongSupplier retries) {
+        sinks.add(new SinkGauges(m, ageMs, retries));
+    }
+
+    /** Adds a sink whose age is derived from its metrics and whose client reports no retries of its own. */
+    public void addSink(SinkMetrics m) {
+        addSink(m, () -> sinkAgeMs(m), () -> 0);
+    }
+
+    private void registerSinkMetrics() {
+        sinkCounter("danmaku_sink_records", "journal records written by the sink", g -> g.metrics().records.get());
+        sinkCounter("danmaku_sink_batches", "sink writes (batches; rate() gives batches/s)", g -> g.metrics().batches.get());
+        sinkCounter("danmaku_sink_errors", "failed sink writes (each is retried after a backoff)",
+                g -> g.metrics().errors.get());
+        sinkCounter("danmaku_sink_retries", "resends inside the sink's client (Kafka record retries)",
+                g -> g.retries().getAsLong());
+        sinkGauge("danmaku_sink_lag", "journal entries (documents) committed and not yet written by the sink",
+                g -> g.metrics().lagDocuments.get());
+        sinkGauge("danmaku_sink_age_seconds", "how far behind the sink is: 0 when caught up, else the age of its "
+                + "last written bullet", g -> g.ageMs().getAsLong() / 1000.0);
+        sinkGauge("danmaku_sink_up", "1 while the sink's backend accepts writes, 0 while it is failing",
+                g -> g.metrics().failing ? 0 : 1);
+    }
+
+    private void sinkCounter(String name, String help, java.util.function.ToDoubleFunction<SinkGauges> value) {
+        CounterWithCallback.builder().name(name).help(help).labelNames("sink")
+                .callback(cb -> sinks.forEach(g -> cb.call(value.applyAsDouble(g), g.metrics().name())))
                 .register(registry);
     }
 
+    private void sinkGauge(String name, String help, java.util.function.ToDoubleFunction<SinkGauges> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames("sink")
+                .callback(cb -> sinks.forEach(g -> cb.call(value.applyAsDouble(g), g.metrics().name())))
+                .register(registry);
+    }
+    // ---- end journal sinks ----
     /** While a sink lags: ms since the accept time of the newest bullet it wrote; 0 when caught up. */
     public static long sinkAgeMs(dev.danmaku.engine.sink.SinkMetrics m) {
         long last = m.lastAcceptTimeMs.get();
@@ -160,8 +170,6 @@ public final class NodeMetrics {
     public synchronized void addGauge(String name, String help, LongSupplier value) {
         gauge(name, help, value);
     }
-    // --- end journal sinks ---
-
     /** {@code danmaku_node_info{...} 1}: the settings a report needs to interpret the other metrics. */
     public void info(dev.danmaku.engine.config.NodeConfig config) {
         GaugeWithCallback.builder().name("danmaku_node_info")

@@ -166,9 +166,39 @@ public final class NodeConfig {
     public static final ConfigKey<Integer> REDIS_QUOTA_QUEUE = ConfigKey.intKey("redis.quota-queue", 65_536, 1_024,
             1 << 24, "bullets queued for the quota guard; when full they are not counted (counted as skipped)");
     // --- end redis ---
+    // ---- Kafka sink (engine.sink.Kafka*; docs/kafka.md) ----
+    public static final ConfigKey<String> KAFKA_BOOTSTRAP = ConfigKey.stringKey("kafka.bootstrap-servers", "",
+            "HOST:PORT[,HOST:PORT] of the Kafka cluster the journal is fed to (empty = the Kafka sink is off)");
+    public static final ConfigKey<String> KAFKA_TOPIC = ConfigKey.stringKey("kafka.topic", "danmaku.bullets",
+            "topic the bullets go to (created if missing)");
+    public static final ConfigKey<Integer> KAFKA_PARTITIONS = ConfigKey.intKey("kafka.partitions", 12, 1, 10_000,
+            "partitions of the topic when the sink creates it (an existing topic keeps its own)");
+    public static final ConfigKey<Integer> KAFKA_REPLICATION = ConfigKey.intKey("kafka.replication-factor", 0, 0, 32,
+            "replication factor of a created topic (0 = min(3, brokers))");
+    public static final ConfigKey<String> KAFKA_COMPRESSION = ConfigKey.stringKey("kafka.compression", "lz4",
+            "producer compression.type: none, gzip, snappy, lz4 or zstd");
+    public static final ConfigKey<Integer> KAFKA_LINGER_MS = ConfigKey.intKey("kafka.linger-ms", 5, 0, 1_000,
+            "producer linger.ms: how long a partition's batch waits to fill");
+    public static final ConfigKey<Integer> KAFKA_BATCH_BYTES = ConfigKey.intKey("kafka.batch-bytes", 256 * 1024,
+            1024, 16 << 20, "producer batch.size, bytes per partition batch");
+    public static final ConfigKey<Integer> KAFKA_BATCH_RECORDS = ConfigKey.intKey("kafka.batch-records", 4_096, 1,
+            65_536, "journal records per sink write (one Kafka transaction)");
+    public static final ConfigKey<Long> KAFKA_TIMEOUT_MS = ConfigKey.longKey("kafka.timeout-ms", 10_000, 1_000,
+            300_000, "bound on any blocking Kafka call (max.block.ms; delivery.timeout.ms is this + 5 s): an outage "
+                    + "surfaces as a failed write that is retried");
+    public static final ConfigKey<String> KAFKA_TRANSACTIONAL_ID = ConfigKey.stringKey("kafka.transactional-id", "",
+            "transactional.id of this node's sink (empty = danmaku-sink-<node.id>); must be unique per journal");
+    public static final ConfigKey<Long> KAFKA_DEGRADED_AFTER_MS = ConfigKey.longKey("kafka.degraded-after-ms", 2_000,
+            0, 3_600_000, "/health is degraded while the sink's oldest unwritten bullet is older than this, or Kafka is failing");
+    public static final ConfigKey<Integer> KAFKA_RECOVERY_SCAN = ConfigKey.intKey("kafka.recovery-scan-records",
+            1_000_000, 1_000, Integer.MAX_VALUE, "records read back per partition to find this node's last record");
+    static final List<ConfigKey<?>> KAFKA_KEYS = List.of(KAFKA_BOOTSTRAP, KAFKA_TOPIC, KAFKA_PARTITIONS,
+            KAFKA_REPLICATION, KAFKA_COMPRESSION, KAFKA_LINGER_MS, KAFKA_BATCH_BYTES, KAFKA_BATCH_RECORDS,
+            KAFKA_TIMEOUT_MS, KAFKA_TRANSACTIONAL_ID, KAFKA_DEGRADED_AFTER_MS, KAFKA_RECOVERY_SCAN);
+    // ---- end Kafka sink ----
 
     /** Every key, in the order of config/node.yaml. */
-    public static final List<ConfigKey<?>> KEYS = List.of(NODE_ID, DATA_DIR, WS_HOST, WS_PORT, WS_PATH,
+    public static final List<ConfigKey<?>> KEYS = concat(List.of(NODE_ID, DATA_DIR, WS_HOST, WS_PORT, WS_PATH,
             MAX_FRAME_BYTES, IDLE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS_PER_IP, ALLOWED_ORIGINS,
             WRITE_BUFFER_HIGH, SLOW_VIEWER_TIMEOUT_MS, IO_THREADS, EGRESS_QUEUE, AUTH_REQUIRED, AUTH_SECRET, AUTH_AUDIENCE, RING_SIZE, RING_WAIT,
             RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, DICTIONARY, ZSTD_LEVEL,
@@ -177,7 +207,17 @@ public final class NodeConfig {
             IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, SCREENING_CLASSIFIER, LINK_MIN_LEVEL, JOURNAL_ROLL,
             JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT,
             REDIS_URI, REDIS_TIMEOUT_MS, REDIS_SINK, REDIS_SINK_BATCH, REDIS_POOL_SIZE, REDIS_DEGRADED_AGE_MS,
-            REDIS_BANS, REDIS_BANS_RELOAD_MS, REDIS_QUOTA, REDIS_QUOTA_LIMIT, REDIS_QUOTA_WINDOW_MS, REDIS_QUOTA_QUEUE);
+            REDIS_BANS, REDIS_BANS_RELOAD_MS, REDIS_QUOTA, REDIS_QUOTA_LIMIT, REDIS_QUOTA_WINDOW_MS, REDIS_QUOTA_QUEUE),
+            KAFKA_KEYS);
+
+    @SafeVarargs
+    private static List<ConfigKey<?>> concat(List<ConfigKey<?>>... groups) {
+        List<ConfigKey<?>> all = new ArrayList<>();
+        for (List<ConfigKey<?>> g : groups) {
+            all.addAll(g);
+        }
+        return List.copyOf(all);
+    }
 
     private final Map<String, Object> values;
 

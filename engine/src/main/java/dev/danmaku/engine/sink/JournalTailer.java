@@ -83,6 +83,11 @@ public final class JournalTailer implements AutoCloseable {
                     }
                     reader = seek(position);
                     collector.document = -1;
+                    if (position >= 0 && metrics.lastDocument.get() < Position.document(position)) {
+                        // Lag is measured from the last document written: after a restart that is the
+                        // recovered one, not "nothing yet" (which would report the whole journal as lag).
+                        metrics.lastDocument.set(Position.document(position));
+                    }
                     recovered = true;
                     LOG.info("sink {} resumes after position {} (document {}, record {})", name, position,
                             position < 0 ? -1 : Position.document(position), position < 0 ? -1 : Position.ordinal(position));

@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
 @Command(name = "client", mixinStandardHelpOptions = true,
         description = "Talk to a node: create and check rooms, send bullets, watch a room.",
         subcommands = {ClientCommand.Create.class, ClientCommand.Check.class, ClientCommand.Send.class,
-                ClientCommand.Watch.class})
+                ClientCommand.Watch.class, ReplayCommand.class})
 public final class ClientCommand implements Runnable {
     /** Default node URL. */
     public static final String DEFAULT_URL = "ws://127.0.0.1:7000/ws";
