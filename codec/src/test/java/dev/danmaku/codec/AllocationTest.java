@@ -31,7 +31,8 @@ class AllocationTest {
             }
             long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
             if (round == 1) {
-                assertThat(allocated).as("bytes allocated by 200k decode+encode").isLessThan(1024);
+                // One object per call would be >= 16 B x 200k = 3.2 MB; allow for JIT and runtime noise.
+                assertThat(allocated).as("bytes allocated by 200k decode+encode").isLessThan(64 * 1024);
             }
         }
         assertThat(sink).isPositive();
@@ -61,7 +62,8 @@ class AllocationTest {
                 }
                 long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
                 if (round == 1) {
-                    assertThat(allocated).as("bytes allocated by 5k batch encode+decode").isLessThan(1024);
+                    // One object per batch would be >= 16 B x 5k = 80 KB; allow for JIT and runtime noise.
+                    assertThat(allocated).as("bytes allocated by 5k batch encode+decode").isLessThan(32 * 1024);
                 }
             }
             assertThat(sink).isPositive();
