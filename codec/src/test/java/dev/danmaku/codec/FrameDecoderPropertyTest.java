@@ -97,6 +97,51 @@ class FrameDecoderPropertyTest {
     }
 
     @Test
+    void utf8ValidationShouldAgreeWithTheJdkDecoderOnLongMostlyAsciiInputsAtAnyOffset() {
+        // Long ASCII runs with sparse multi-byte sequences and bad bytes: exercises the 8-bytes-at-a-time
+        // ASCII path across every alignment and every end-of-range position.
+        SplittableRandom random = new SplittableRandom(BASE_SEED + 5);
+        var jdk = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        byte[] backing = new byte[128];
+        for (int i = 0; i < TRIALS * 5; i++) {
+            int offset = random.nextInt(16);
+            int length = random.nextInt(backing.length - offset);
+            for (int j = 0; j < backing.length; j++) {
+                int r = random.nextInt(100);
+                backing[j] = (byte) (r < 90 ? 0x20 + random.nextInt(0x5F) : r < 93 ? 0x80 | random.nextInt(0x40)
+                        : r < 96 ? 0xC0 | random.nextInt(0x40) : random.nextInt(256));
+            }
+            if (random.nextInt(4) == 0) {
+                // A valid multi-byte character somewhere, so valid non-ASCII inputs are common too.
+                int at = offset + (length < 4 ? 0 : random.nextInt(length - 3));
+                if (length >= 3) {
+                    System.arraycopy("弹".getBytes(StandardCharsets.UTF_8), 0, backing, at, 3);
+                }
+            }
+            if (random.nextInt(3) == 0) {
+                for (int j = offset; j < offset + length; j++) {
+                    backing[j] &= 0x7F; // all ASCII, except one byte in a third of those
+                }
+                if (length > 0 && random.nextBoolean()) {
+                    backing[offset + random.nextInt(length)] = (byte) (0x80 | random.nextInt(0x80));
+                }
+            }
+            boolean expected;
+            try {
+                jdk.decode(ByteBuffer.wrap(backing, offset, length));
+                expected = true;
+            } catch (CharacterCodingException e) {
+                expected = false;
+            }
+            assertThat(Utf8.isValid(new UnsafeBuffer(backing), offset, length))
+                    .as("seed=%d trial=%d offset=%d bytes=%s", BASE_SEED + 5, i, offset,
+                            java.util.HexFormat.of().formatHex(backing, offset, offset + length))
+                    .isEqualTo(expected);
+        }
+    }
+
+    @Test
     void utf8EncoderShouldMatchTheJdkForAnyString() {
         SplittableRandom random = new SplittableRandom(BASE_SEED + 4);
         UnsafeBuffer out = new UnsafeBuffer(new byte[256]);

@@ -5,8 +5,8 @@ import org.agrona.collections.Long2LongHashMap;
 
 /**
  * GCRA (generic cell rate algorithm) rate limiter keyed by a {@code long} (a user id, or a hash of
- * an IPv4/IPv6 address). Owned by the admit stage thread; not thread-safe; allocation-free after
- * construction.
+ * an IPv4/IPv6 address). Owned by the admit stage thread; not thread-safe; allocation-free once
+ * its table has grown to the live keys (see Memory).
  *
  * <p>Per key it stores only the theoretical arrival time (TAT, ns). With emission interval
  * {@code T = ceil(1e9 / ratePerSecond)} ns and tolerance {@code tau = (burst - 1) * T}, a request at
@@ -21,8 +21,13 @@ import org.agrona.collections.Long2LongHashMap;
  * {@code min(n, burst + floor(E / T))} times: credit is never lost, because {@code tau >= T/10}
  * keeps {@code TAT >= now} at every acceptance. Both are checked by {@code RateLimiterProperties}.
  *
- * <p><b>Memory.</b> At most {@code maxKeys} keys are tracked; the map is presized so it never
- * rehashes. A key whose TAT is not after {@code now} behaves exactly like an absent key, so such
+ * <p><b>Memory.</b> At most {@code maxKeys} keys are tracked. The map starts at
+ * {@link #INITIAL_TABLE_SLOTS} slots (or the size {@code maxKeys} needs, if smaller) and doubles
+ * when the tracked keys outgrow it, never beyond the size {@code maxKeys} needs, and never shrinks;
+ * a doubling is the only allocation. Why: sized to the keys actually live rather than to
+ * {@code maxKeys}, the table stays in cache, where a table presized for 2^20 keys (32 MiB) made
+ * nearly every lookup a cache and TLB miss. A key whose TAT is not after {@code now} behaves
+ * exactly like an absent key, so such
  * entries are evicted: every key sits once in a FIFO ring in insertion order, and each insertion of
  * a new key examines a bounded number of entries from the ring's head (one when there is room,
  * up to {@code EVICTION_PROBES} when full), removing expired ones and rotating live ones to the
@@ -41,6 +46,8 @@ public final class RateLimiter {
     public static final long TABLE_FULL = -1;
     /** Entries examined per new key when the table is full. */
     public static final int EVICTION_PROBES = 16;
+    /** Slots the key table starts with (16 bytes each) before it grows toward what {@code maxKeys} needs. */
+    public static final int INITIAL_TABLE_SLOTS = 1 << 12;
 
     private static final long NANOS_PER_MILLI = 1_000_000L;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
@@ -76,7 +83,8 @@ public final class RateLimiter {
         this.toleranceNs = Math.multiplyExact(burst - 1L, emissionIntervalNs);
         this.burst = burst;
         this.maxKeys = maxKeys;
-        this.tats = new Long2LongHashMap((int)Math.ceil(maxKeys / (double)LOAD_FACTOR) + 1, LOAD_FACTOR, MISSING);
+        final int fullSlots = (int)Math.ceil(maxKeys / (double)LOAD_FACTOR) + 1;
+        this.tats = new Long2LongHashMap(Math.min(fullSlots, INITIAL_TABLE_SLOTS), LOAD_FACTOR, MISSING);
         final int fifoCapacity = BitUtil.findNextPositivePowerOfTwo(maxKeys);
         this.fifo = new long[fifoCapacity];
         this.fifoMask = fifoCapacity - 1;
@@ -99,8 +107,8 @@ public final class RateLimiter {
     }
 
     /**
-     * Decides one request. Admit stage thread; allocation-free; O(1) plus at most
-     * {@link #EVICTION_PROBES} map operations.
+     * Decides one request. Admit stage thread; allocation-free except when the table doubles; O(1)
+     * plus at most {@link #EVICTION_PROBES} map operations (amortized O(1) with the doublings).
      *
      * @param key   the user id or address hash
      * @param nowNs monotonic time, ns, sampled once per batch
@@ -196,7 +204,7 @@ public final class RateLimiter {
         return evicted;
     }
 
-    /** Slot count of the underlying map; constant for the limiter's life (tests check it). */
+    /** Slot count of the underlying map; grows with the tracked keys, bounded by {@code maxKeys} (tests check it). */
     int tableCapacity() {
         return tats.capacity();
     }

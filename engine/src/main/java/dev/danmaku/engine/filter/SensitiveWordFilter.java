@@ -57,6 +57,14 @@ public final class SensitiveWordFilter {
     private final int[] dictionaryLink;
     private final int maxContentBytes;
 
+    /**
+     * Bit per BMP code point: set when some word starts with it (a transition from the root). At the
+     * root, any other BMP code point leaves the automaton at the root with no output, so the scan
+     * skips the transition lookup: most code points of clean content take this path. Code points
+     * above U+FFFF always take the lookup.
+     */
+    private final long[] rootFirst = new long[0x10000 >>> 6];
+
     // Scratch, owned by the scanning thread.
     private final int[] startRing;
     private final int startRingMask;
@@ -87,6 +95,14 @@ public final class SensitiveWordFilter {
         this.startRingMask = ringSize - 1;
         this.rangeStart = new int[maxContentBytes + 1];
         this.rangeEnd = new int[maxContentBytes + 1];
+        final Long2LongHashMap.KeyIterator keys = transitions.keySet().iterator();
+        while (keys.hasNext()) {
+            final long key = keys.nextValue();
+            final int cp = (int)key;
+            if ((int)(key >>> 32) == ROOT && cp >= 0 && cp < 0x10000) {
+                rootFirst[cp >>> 6] |= 1L << cp;
+            }
+        }
     }
 
     /**
@@ -239,6 +255,9 @@ public final class SensitiveWordFilter {
             }
             startRing[(int)(fed & startRingMask)] = cpStart;
             fed++;
+            if (state == ROOT && cp < 0x10000 && (rootFirst[cp >>> 6] & (1L << cp)) == 0) {
+                continue; // next(ROOT, cp) == ROOT, which has no output
+            }
             state = next(state, cp);
             int s = output[state] != NO_WORD ? state : dictionaryLink[state];
             while (s != ROOT) {

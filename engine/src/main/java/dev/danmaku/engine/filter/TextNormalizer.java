@@ -100,6 +100,12 @@ public final class TextNormalizer {
         if (cp == 0x3000) {
             return ' ';
         }
+        if ((cp > 0x3000 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3)) {
+            // CJK punctuation, kana, bopomofo, CJK ideographs (ext. A and unified), Hangul syllables: no
+            // case, so toLowerCase is the identity (checked for every code point by TextNormalizerTest).
+            // Most chat content is here, and this skips the CharacterData lookup.
+            return cp;
+        }
         return Character.toLowerCase(cp);
     }
 

@@ -10,18 +10,50 @@ import org.agrona.collections.Long2LongHashMap;
  *
  * <p>Owned by the fan-out stage thread. {@link #add} is allocation-free; {@link #top} is
  * O(users x n) and runs once per ranking interval, not per bullet.
+ *
+ * <p><b>Deferred adds.</b> {@link #add} only appends to a small buffer; the buffer is applied to the
+ * map, in order, when it is full and before every read ({@link #score}, {@link #top}, {@link #size},
+ * {@link #untracked}), so every read sees exactly what applying each add at once would give. Why:
+ * with 100 k senders the map is megabytes and each lookup is a cache miss; interleaved with the rest
+ * of a bullet's work those misses are paid one after the other, while in the tight apply loop the
+ * CPU overlaps the misses of consecutive independent lookups.
  */
 public final class Leaderboard {
+    /** Adds buffered before they are applied. */
+    static final int PENDING = 64;
+
     private final Long2LongHashMap scores = new Long2LongHashMap(0);
     private final int maxUsers;
     private long untracked;
+    private final long[] pendingUsers = new long[PENDING];
+    private final long[] pendingWeights = new long[PENDING];
+    private int pending;
 
     public Leaderboard(int maxUsers) {
         this.maxUsers = maxUsers;
     }
 
-    /** Adds {@code weight} to {@code userId}'s score. */
+    /** Adds {@code weight} to {@code userId}'s score (applied later, in order; see the class comment). */
     public void add(long userId, long weight) {
+        int n = pending;
+        pendingUsers[n] = userId;
+        pendingWeights[n] = weight;
+        pending = ++n;
+        if (n == PENDING) {
+            flush();
+        }
+    }
+
+    /** Applies the buffered adds in order. */
+    private void flush() {
+        int n = pending;
+        pending = 0;
+        for (int i = 0; i < n; i++) {
+            apply(pendingUsers[i], pendingWeights[i]);
+        }
+    }
+
+    private void apply(long userId, long weight) {
         long current = scores.get(userId);
         if (current == 0 && scores.size() >= maxUsers) {
             untracked++;
@@ -32,6 +64,7 @@ public final class Leaderboard {
 
     /** The score of {@code userId} (0 if untracked). */
     public long score(long userId) {
+        flush();
         return scores.get(userId);
     }
 
@@ -40,6 +73,7 @@ public final class Leaderboard {
      * arrays; returns how many were written.
      */
     public int top(int n, long[] users, long[] out) {
+        flush();
         int count = 0;
         Long2LongHashMap.KeyIterator it = scores.keySet().iterator();
         while (it.hasNext()) {
@@ -66,11 +100,13 @@ public final class Leaderboard {
 
     /** Senders tracked. */
     public int size() {
+        flush();
         return scores.size();
     }
 
     /** Bullets from senders that could not be tracked because the board was full. */
     public long untracked() {
+        flush();
         return untracked;
     }
 }

@@ -147,6 +147,34 @@ class DuplicateFilterTest {
     }
 
     @Test
+    void shouldTellApartKeysWhoseHashesShareTheIndexTag() {
+        // The index keeps only hash >>> 30; two users whose hashes agree there must still be told apart.
+        final java.util.HashMap<Long, Long> userByTag = new java.util.HashMap<>();
+        long first = -1;
+        long second = -1;
+        for (long user = 0; second < 0; user++) {
+            final long hash = ContentHash.hash(user, hello, 0, hello.capacity());
+            final Long previous = userByTag.putIfAbsent(hash >>> 30, user);
+            if (previous != null && ContentHash.hash(previous, hello, 0, hello.capacity()) != hash) {
+                first = previous;
+                second = user;
+            }
+        }
+        final DuplicateFilter f = new DuplicateFilter(1 << 10, 5_000);
+        record(f, first, 100, hello, 0, 1);
+        assertThat(check(f, second, 100, hello, 1)).isEqualTo(DuplicateFilter.FRESH);
+        record(f, second, 100, hello, 1, 2);
+        assertThat(f.size()).isEqualTo(2);
+        assertThat(check(f, first, 100, hello, 2)).isEqualTo(DuplicateFilter.RETRY);
+        assertThat(f.retrySequence()).isEqualTo(1);
+        assertThat(check(f, second, 100, hello, 2)).isEqualTo(DuplicateFilter.RETRY);
+        assertThat(f.retrySequence()).isEqualTo(2);
+        record(f, 7, 100, hello, 3, 3);
+        record(f, 8, 100, hello, 3, 4);
+        assertThat(check(f, second, 101, hello, 4)).isEqualTo(DuplicateFilter.DUPLICATE);
+    }
+
+    @Test
     void shouldNotAllocateWhenCheckingAndRecording() {
         final DuplicateFilter f = new DuplicateFilter(1 << 12, 5_000);
         final UnsafeBuffer buf = new UnsafeBuffer("some bullet text 弹幕".getBytes(StandardCharsets.UTF_8));

@@ -96,6 +96,34 @@ class RateLimiterTest {
     }
 
     @Test
+    void shouldSizeItsTableToTheLiveKeysAndNeverBeyondWhatMaxKeysNeeds() {
+        final int maxKeys = 1 << 20;
+        final RateLimiter limiter = RateLimiter.perSecond(1000, 1, maxKeys); // T = 1 ms
+        final int bound = org.agrona.BitUtil.findNextPositivePowerOfTwo((int)Math.ceil(maxKeys / 0.6) + 1);
+        assertThat(limiter.tableCapacity()).isLessThanOrEqualTo(RateLimiter.INITIAL_TABLE_SLOTS);
+        // A million distinct keys, one per us, each live for 1 ms: about 1,000 live at a time.
+        long now = 0;
+        for (long key = 0; key < 1_000_000; key++) {
+            now += 1_000;
+            assertThat(limiter.tryAcquire(key * 0x9E3779B97F4A7C15L, now)).isEqualTo(RateLimiter.ACCEPTED);
+        }
+        assertThat(limiter.tableCapacity()).isLessThanOrEqualTo(4 * RateLimiter.INITIAL_TABLE_SLOTS);
+        // Every key live: the table grows to hold maxKeys, and no further.
+        for (long key = 0; key < maxKeys + 10; key++) {
+            final long result = limiter.tryAcquire(~key, now);
+            if (result != RateLimiter.ACCEPTED) {
+                assertThat(result).isEqualTo(RateLimiter.TABLE_FULL);
+            }
+            if (limiter.trackedKeys() > maxKeys) {
+                assertThat(limiter.trackedKeys()).isLessThanOrEqualTo(maxKeys);
+            }
+        }
+        assertThat(limiter.trackedKeys()).isEqualTo(maxKeys);
+        assertThat(limiter.tableFullCount()).isPositive();
+        assertThat(limiter.tableCapacity()).isLessThanOrEqualTo(bound);
+    }
+
+    @Test
     void shouldNotAllocateWhenDecidingRequests() {
         final RateLimiter limiter = RateLimiter.perSecond(100, 5, 4096);
         final long[] now = {0};

@@ -169,6 +169,23 @@ class SensitiveWordFilterTest {
     }
 
     @Test
+    void shouldMatchWordsStartingOutsideTheBasicMultilingualPlaneAndAfterRootMisses() {
+        final SensitiveWordFilter f = SensitiveWordFilter.builder()
+            .add("\uD840\uDC00好", WordPolicy.REJECT) // U+20000, a CJK letter outside the BMP
+            .add("ab", WordPolicy.MASK)
+            .build();
+        final UnsafeBuffer astral = utf8("xx \uD840\uDC00 . 好 yy");
+        assertThat(f.scan(astral, 0, astral.capacity())).isEqualTo(0);
+        final UnsafeBuffer clean = utf8("好\uD840\uDC00 zz ba");
+        assertThat(f.scan(clean, 0, clean.capacity())).isEqualTo(SensitiveWordFilter.CLEAN);
+        // A root miss between two halves must not keep the automaton mid-word.
+        final UnsafeBuffer split = utf8("a好b aab");
+        assertThat(f.scan(split, 0, split.capacity())).isEqualTo(SensitiveWordFilter.MASK);
+        final int len = f.mask(split, 0, split.capacity());
+        assertThat(string(split, len)).isEqualTo("a好b a**");
+    }
+
+    @Test
     void shouldNotAllocateWhenScanningAndMasking() {
         final UnsafeBuffer clean = utf8("今天的直播真好看 hello world 666 2333333 ok");
         final UnsafeBuffer dirty = utf8("你是傻 逼吗 shit 傻逼傻逼 f o o");

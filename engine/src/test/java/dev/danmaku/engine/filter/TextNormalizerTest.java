@@ -47,4 +47,21 @@ class TextNormalizerTest {
             assertThat(TextNormalizer.isSeparator(TextNormalizer.fold(cp))).as("U+%04X", cp).isFalse();
         }
     }
+
+    @Test
+    void shouldFoldEveryCodePointExactlyAsTheReferenceDefinition() {
+        for (int cp = 0; cp <= Character.MAX_CODE_POINT; cp++) {
+            final int expected;
+            if (cp >= 0xFF01 && cp <= 0xFF5E) {
+                expected = Character.toLowerCase(cp - 0xFEE0);
+            } else if (cp == 0x3000) {
+                expected = ' ';
+            } else {
+                expected = Character.toLowerCase(cp);
+            }
+            if (TextNormalizer.fold(cp) != expected) {
+                assertThat(TextNormalizer.fold(cp)).as("U+%04X", cp).isEqualTo(expected);
+            }
+        }
+    }
 }

@@ -231,9 +231,12 @@ public class RingBenchmark {
         long viewerFrames;
         long batches;
         long commits;
+        /** CPU time of the reporting thread (in {@code stages}, the stage thread), ns; -1 if unsupported. */
+        long cpuNanos;
 
         void take(RingFixture f) {
             nanos = System.nanoTime();
+            cpuNanos = threadCpuNanos();
             accepted = f.metrics.accepted;
             rejected = f.rejected();
             acks = f.senderSink.frames();
@@ -246,15 +249,27 @@ public class RingBenchmark {
             long t = System.nanoTime();
             long acceptedNow = f.metrics.accepted;
             double seconds = (t - nanos) / 1e9;
-            System.out.printf("%n[ring] %s: submitted=%d accepted=%d (%.0f/s) rejected=%d senderFrames=%d "
+            long cpu = threadCpuNanos();
+            long acceptedDelta = acceptedNow - accepted;
+            // CPU ns of this thread per accepted bullet: meaningful in stages, where this thread runs the chain;
+            // far less sensitive than ops/s to other processes taking the shared cores.
+            System.out.printf("%n[ring] %s: cpuNsPerBullet=%.1f cpuShare=%.2f", label,
+                    acceptedDelta == 0 || cpu < 0 ? -1.0 : (cpu - cpuNanos) / (double) acceptedDelta,
+                    cpu < 0 ? -1.0 : (cpu - cpuNanos) / (double) (t - nanos));
+            System.out.printf(" submitted=%d accepted=%d (%.0f/s) rejected=%d senderFrames=%d "
                             + "viewerFrames=%d batches=%d commits=%d egressDropped=%d skipped=%d queued=%d "
                             + "dedupEvictedLive=%d words=%s rejects{%s}%n",
-                    label, submittedNow - submitted, acceptedNow - accepted, (acceptedNow - accepted) / seconds,
+                    submittedNow - submitted, acceptedNow - accepted, (acceptedNow - accepted) / seconds,
                     f.rejected() - rejected, f.senderSink.frames() - acks, f.viewerFrames() - viewerFrames,
                     f.metrics.batches - batches, f.metrics.journalCommits - commits, f.egress.dropped(),
                     f.egress.skipped(), f.egress.queued(), f.dedup.evictedLiveCount(), f.words, f.rejectSummary());
             submitted = submittedNow;
             take(f);
+        }
+
+        private static long threadCpuNanos() {
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            return mx.isCurrentThreadCpuTimeSupported() ? mx.getCurrentThreadCpuTime() : -1;
         }
     }
 }
