@@ -41,6 +41,28 @@ public final class RedisReplay {
         return values.size();
     }
 
+    /** The pool of {@code room} as bullets (for {@code danmaku client replay --from redis}). */
+    public static List<ReplayCommand.Replayed> room(String uri, long room) {
+        List<ReplayCommand.Replayed> out = new ArrayList<>();
+        for (byte[] v : read(uri, ("danmaku:{room:" + Long.toUnsignedString(room) + "}:bullets")
+                .getBytes(StandardCharsets.UTF_8))) {
+            if (v.length < 44 || v[0] != 1) {
+                throw new IllegalArgumentException("a pool value of an unknown format (" + v.length + " bytes)");
+            }
+            ByteBuffer b = ByteBuffer.wrap(v);
+            String[] s = new String[3];
+            int p = 38;
+            for (int i = 0; i < 3; i++) {
+                int n = b.getShort(p) & 0xFFFF;
+                s[i] = new String(v, p + 2, Math.min(n, v.length - p - 2), StandardCharsets.UTF_8);
+                p += 2 + n;
+            }
+            out.add(new ReplayCommand.Replayed(room, b.getInt(1) & 0xFFFF_FFFFL, b.getLong(5), b.getLong(22),
+                    b.getLong(30), s[0], s[1], s[2], b.getLong(13)));
+        }
+        return out;
+    }
+
     private static List<byte[]> read(String uri, byte[] key) {
         Duration timeout = Duration.ofSeconds(5);
         if (uri.startsWith("redis-cluster://")) {

@@ -71,6 +71,10 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "Kafka bootstrap servers (--from kafka; default ${DEFAULT-VALUE})")
     String bootstrap;
 
+    @Option(names = "--redis", paramLabel = "URI", defaultValue = "redis://127.0.0.1:6379",
+            description = "with --from redis: redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT] (default ${DEFAULT-VALUE})")
+    String redisUri;
+
     @Option(names = "--topic", defaultValue = "danmaku.bullets",
             description = "Kafka topic (--from kafka; default ${DEFAULT-VALUE})")
     String topic;
@@ -119,6 +123,15 @@ public final class ReplayCommand implements Callable<Integer> {
                 err.println("error: the journal is read by the engine: bin/danmaku node replay --data-dir DIR --room " + room);
                 return null;
             case redis:
+                return r -> {
+                    try {
+                        return RedisReplay.room(redisUri, r);
+                    } catch (IllegalArgumentException e) {
+                        throw new ReplayException("redis: " + e.getMessage());
+                    } catch (RuntimeException e) {
+                        throw new ReplayException("redis at " + redisUri + ": " + e.getMessage());
+                    }
+                };
             default:
                 err.println("error: --from " + from + " is not available in this build");
                 return null;
