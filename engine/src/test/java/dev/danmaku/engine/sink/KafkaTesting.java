@@ -60,6 +60,8 @@ final class KafkaTesting {
         final List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
         private final List<Thread> threads = new ArrayList<>();
         private volatile boolean running = true;
+        /** Distinguishes this sender set's contents from an earlier one's (a restarted node remembers 5 s of them). */
+        private final long runId = System.nanoTime();
 
         Senders(int wsPort, long pauseMs, long... rooms) {
             for (long room : rooms) {
@@ -77,7 +79,7 @@ final class KafkaTesting {
             try (WsTestClient c = WsTestClient.connect(port)) {
                 int i = 0;
                 while (running) {
-                    c.bullet(room, user, "u" + user, "bullet " + i++ + " in " + room, "white");
+                    c.bullet(room, user, "u" + user, "bullet " + i++ + " in " + room + " run " + runId, "white");
                     sent.incrementAndGet();
                     byte[] f = c.poll(30_000); // generous: a 2-core box shared with a broker JVM (re)starting
                     if (f == null) {

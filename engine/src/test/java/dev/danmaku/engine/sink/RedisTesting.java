@@ -124,6 +124,8 @@ final class RedisTesting {
             setDaemon(true);
         }
 
+        private final long runId = System.nanoTime();
+
         @Override
         public void run() {
             FrameDecoder d = FrameDecoder.forClient();
@@ -131,7 +133,9 @@ final class RedisTesting {
             while (running) {
                 try (WsTestClient c = WsTestClient.connect(port)) {
                     while (running) {
-                        long ts = c.bullet(room, user, "u" + user, "bullet " + (i++) + " of " + user, "white");
+                        // The run id keeps contents distinct from an earlier sender's (a restarted node remembers 5 s of them).
+                        long ts = c.bullet(room, user, "u" + user, "bullet " + (i++) + " of " + user + " run " + runId,
+                                "white");
                         while (true) {
                             byte[] f = c.poll(5_000);
                             if (f == null) {
