@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
 /**
  * A fixed pool of bullet contents in a given language mix (Chinese, English, emoji) and size,
  * pre-encoded as UTF-8, so the schedule never builds strings. {@link #write} copies content number
- * {@code i mod pool} and appends " #" + i in decimal: every bullet of a user is distinct, so the
+ * {@code i mod pool} and appends " #" + i (in letters, see {@link #putLetters}): every bullet of a user is distinct, so the
  * node's duplicate filter never rejects one. Immutable after construction; any thread may read.
  */
 public final class MessageMix {
@@ -80,8 +80,26 @@ public final class MessageMix {
         int p = offset + c.length;
         b.putByte(p++, (byte) ' ');
         b.putByte(p++, (byte) '#');
-        p += b.putLongAscii(p, i);
+        p += putLetters(b, p, i);
         return p - offset;
+    }
+
+    /**
+     * Writes {@code i} in base 26 with the letters a-z (most significant first). Letters, not decimal:
+     * the node's link rule reads a run of seven or more digits as a phone/QQ number and refuses it from
+     * a low-level user, which decimal indexes reach past bullet 1,000,000.
+     */
+    static int putLetters(UnsafeBuffer b, int at, long i) {
+        int n = 1;
+        for (long v = i / 26; v > 0; v /= 26) {
+            n++;
+        }
+        long v = i;
+        for (int k = n - 1; k >= 0; k--) {
+            b.putByte(at + k, (byte) ('a' + (int) (v % 26)));
+            v /= 26;
+        }
+        return n;
     }
 
     /** Mean content length over the pool, bytes (before the " #i" suffix). */
