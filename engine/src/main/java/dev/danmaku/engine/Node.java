@@ -15,13 +15,12 @@ import dev.danmaku.engine.journal.Journal;
 import dev.danmaku.engine.journal.JournalConfig;
 import dev.danmaku.engine.journal.JournalRecord;
 import dev.danmaku.engine.journal.JournalRecovery;
-import dev.danmaku.engine.journal.JournalWriter;
 import dev.danmaku.engine.ring.EngineWiring;
-import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stages;
 import dev.danmaku.engine.room.Room;
 import dev.danmaku.engine.sink.KafkaSink;
 import dev.danmaku.engine.sink.KafkaSinkSettings;
+import dev.danmaku.engine.stage.ChronicleAppender;
 import dev.danmaku.engine.stage.FanoutHandler;
 import dev.danmaku.engine.stage.JournalHandler;
 import dev.danmaku.engine.stage.StageMetrics;
@@ -299,39 +298,5 @@ public final class Node implements AutoCloseable {
         }
         journal.close();
         LOG.info("stopped");
-    }
-
-    /** The journal stage's appender: one Chronicle document per ring batch. Created on the stage thread. */
-    private static final class ChronicleAppender implements JournalHandler.Appender {
-        private final Journal journal;
-        private JournalWriter writer;
-
-        ChronicleAppender(Journal journal) {
-            this.journal = journal;
-        }
-
-        private JournalWriter writer() {
-            if (writer == null) {
-                writer = journal.writer();
-            }
-            return writer;
-        }
-
-        @Override
-        public boolean appendBullet(RingEvent e) {
-            return writer().appendBullet(e.roomId, e.epoch, e.sequence, e.timestamp, e.userId, e.acceptedAtMs,
-                    e.userLevel, e.frame, e.nameOffset, e.nameLength, e.contentOffset, e.contentLength, e.colorOffset,
-                    e.colorLength);
-        }
-
-        @Override
-        public boolean appendRoom(long roomId, long epoch, long timeMs) {
-            return writer().appendRoom(roomId, epoch, timeMs);
-        }
-
-        @Override
-        public long commit() {
-            return writer == null ? -1 : writer.commit();
-        }
     }
 }

@@ -14,6 +14,7 @@ import dev.danmaku.engine.journal.JournalConfig;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stages;
 import dev.danmaku.engine.stage.AdmitHandler;
+import dev.danmaku.engine.stage.ChronicleAppender;
 import dev.danmaku.engine.stage.DecodeHandler;
 import dev.danmaku.engine.stage.FanoutHandler;
 import dev.danmaku.engine.stage.JournalHandler;
@@ -119,7 +120,7 @@ final class RingFixture implements AutoCloseable {
         // The same construction as the node's (engine.ring.Stages).
         SensitiveWordFilter wordFilter = loadWords(config.get(NodeConfig.WORDS_FILE));
         words = wordFilter != null;
-        Stages stages = Stages.build(config, journal, new BenchJournalAppender(journal), egress, epochClock, nanoClock,
+        Stages stages = Stages.build(config, journal, new ChronicleAppender(journal), egress, epochClock, nanoClock,
                 metrics, admitCounters, new CurrentBanList(), wordFilter, null);
         encoder = stages.encoder();
         fanout = stages.fanout();

@@ -1,20 +1,19 @@
-package dev.danmaku.perf.ring;
+package dev.danmaku.engine.stage;
 
 import dev.danmaku.engine.journal.Journal;
 import dev.danmaku.engine.journal.JournalWriter;
 import dev.danmaku.engine.ring.RingEvent;
-import dev.danmaku.engine.stage.JournalHandler;
 
 /**
- * The journal stage's appender over a real Chronicle journal: a copy of {@code Node.ChronicleAppender}
- * (private there), one Chronicle document per ring batch. The writer is created lazily on the first
- * append, so on the thread that runs the journal stage.
+ * The journal stage's appender over the Chronicle journal: records buffered into one document per
+ * ring batch. The writer is created lazily on the first append, so on the thread that runs the
+ * journal stage (Chronicle appenders belong to one thread).
  */
-final class BenchJournalAppender implements JournalHandler.Appender {
+public final class ChronicleAppender implements JournalHandler.Appender {
     private final Journal journal;
     private JournalWriter writer;
 
-    BenchJournalAppender(Journal journal) {
+    public ChronicleAppender(Journal journal) {
         this.journal = journal;
     }
 
