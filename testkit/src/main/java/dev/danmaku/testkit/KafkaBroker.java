@@ -271,6 +271,8 @@ public final class KafkaBroker implements AutoCloseable {
                 "transaction.state.log.replication.factor=1",
                 "transaction.state.log.min.isr=1",
                 "transaction.state.log.num.partitions=1",
+                // Abort transactions that outlived their timeout promptly (default: checked every 10 s).
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms=1000",
                 "share.coordinator.state.topic.replication.factor=1",
                 "share.coordinator.state.topic.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",

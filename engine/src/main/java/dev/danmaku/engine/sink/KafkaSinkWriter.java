@@ -227,6 +227,9 @@ public final class KafkaSinkWriter implements SinkWriter {
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, requestTimeout);
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) settings.timeoutMs() + settings.lingerMs() + 5_000);
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, settings.timeoutMs());
+        // A transaction left open by an outage must not hold the partitions' stable offset (and so
+        // this sink's recovery) for Kafka's default 60 s: the coordinator aborts it after this long.
+        props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) settings.timeoutMs() + settings.lingerMs() + 10_000);
         props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
         props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 1_000);
         return new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
