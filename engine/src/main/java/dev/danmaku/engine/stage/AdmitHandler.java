@@ -175,17 +175,14 @@ public final class AdmitHandler implements Stage, VerdictHandler, RedisQuotaGuar
             e.reject(ErrorCode.LEVEL_RESTRICTED.code(), 0);
             return;
         }
+        // The screening reference is the bullet's client timestamp (its idempotency key, unique per sender).
         if (screening != null
-                && !screening.submit(sequence(e), e.roomId, e.userId, e.frame, e.contentOffset, e.contentLength)) {
+                && !screening.submit(e.timestamp, e.roomId, e.userId, e.frame, e.contentOffset, e.contentLength)) {
             counters.increment(AdmitCounters.Reason.SCREENING_SKIPPED);
         }
         if (quota != null) {
             quota.submit(e.userId); // full queue: not counted, see RedisQuotaGuard.skipped
         }
-    }
-
-    private static long sequence(RingEvent e) {
-        return e.timestamp;
     }
 
     private boolean screeningBanned(long userId) {

@@ -1,23 +1,16 @@
 package dev.danmaku.tools.client;
 
+import dev.danmaku.tools.CliRun;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.danmaku.tools.Main;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,11 +22,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ClientCommandTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    record Run(int exit, String out, String err) {
-        List<String> errLines() {
-            return err.lines().filter(l -> !l.isBlank()).toList();
-        }
-    }
 
     private FakeNode node;
 
@@ -47,36 +35,15 @@ class ClientCommandTest {
         node.close();
     }
 
-    private static Run run(String stdin, String... args) {
-        InputStream oldIn = System.in;
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            CommandLine cl = Main.commandLine();
-            StringWriter picoErr = new StringWriter();
-            cl.setErr(new PrintWriter(picoErr, true));
-            int exit = cl.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + picoErr);
-        } finally {
-            System.setIn(oldIn);
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
-    private Run client(String stdin, String... args) {
+    private CliRun client(String stdin, String... args) {
         List<String> all = new ArrayList<>(List.of("client"));
         all.addAll(List.of(args));
         all.addAll(List.of("--url", node.uri().toString(), "--user", "7", "--timeout", "3s"));
-        return run(stdin, all.toArray(new String[0]));
+        return CliRun.run(stdin, all.toArray(new String[0]));
     }
 
-    private static void assertUsageError(Run r, String mentioning) {
+    private static void assertUsageError(CliRun r, String mentioning) {
         assertThat(r.exit()).as(r.err()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.errLines().get(0)).startsWith("error: ").contains(mentioning);
@@ -86,18 +53,18 @@ class ClientCommandTest {
     @ParameterizedTest
     @ValueSource(strings = {"http://127.0.0.1:7000/ws", "not a url", "ws:///nohost", "127.0.0.1:7000"})
     void shouldRejectABadUrlAsAUsageError(String url) {
-        assertUsageError(run("", "client", "check", "9001", "--url", url), "URL");
+        assertUsageError(CliRun.run("", "client", "check", "9001", "--url", url), "URL");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"0", "-1", "abc", "18446744073709551616", "1.5"})
     void shouldRejectABadRoomIdAsAUsageError(String room) {
-        assertUsageError(run("", "client", "check", room), "is not an id in 1..18446744073709551615");
+        assertUsageError(CliRun.run("", "client", "check", room), "is not an id in 1..18446744073709551615");
     }
 
     @Test
     void shouldRejectADurationWithoutAUnit() {
-        assertUsageError(run("", "client", "send", "9001", "hi", "--interval", "400"), "is not a duration");
+        assertUsageError(CliRun.run("", "client", "send", "9001", "hi", "--interval", "400"), "is not a duration");
     }
 
     @Test
@@ -112,7 +79,7 @@ class ClientCommandTest {
     void shouldReportARefusedConnectionAsOneLineAndExitOne() {
         int port = node.port();
         node.close();
-        Run r = run("", "client", "check", "9001", "--url", "ws://127.0.0.1:" + port + "/ws");
+        CliRun r = CliRun.run("", "client", "check", "9001", "--url", "ws://127.0.0.1:" + port + "/ws");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.errLines()).hasSize(1);
         assertThat(r.err()).startsWith("error: cannot connect to ws://127.0.0.1:" + port + "/ws: ")
@@ -121,7 +88,7 @@ class ClientCommandTest {
 
     @Test
     void shouldReportAMissingWebSocketEndpointAsOneLine() {
-        Run r = run("", "client", "check", "9001", "--url", "ws://127.0.0.1:" + node.port() + "/nope",
+        CliRun r = CliRun.run("", "client", "check", "9001", "--url", "ws://127.0.0.1:" + node.port() + "/nope",
                 "--timeout", "2s");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.errLines()).hasSize(1);
@@ -130,28 +97,28 @@ class ClientCommandTest {
 
     @Test
     void shouldCreateARoomOnceAndSayItAlreadyExistedAfterwards() {
-        Run first = client("", "create", "9001");
+        CliRun first = client("", "create", "9001");
         assertThat(first.exit()).as(first.err()).isZero();
         assertThat(first.out()).isEqualTo("room 9001 created: viewers 0, epoch 1, last seq 0\n");
-        Run second = client("", "create", "9001");
+        CliRun second = client("", "create", "9001");
         assertThat(second.out()).startsWith("room 9001 already existed: ");
     }
 
     @Test
     void shouldCheckARoomAndExitOneWhenItDoesNotExist() {
-        Run missing = client("", "check", "9001");
+        CliRun missing = client("", "check", "9001");
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.out()).isEmpty();
         assertThat(missing.err()).isEqualTo("room 9001 does not exist\n");
         node.publish(9001, 42, "", "hi", "", 1000);
-        Run present = client("", "check", "9001");
+        CliRun present = client("", "check", "9001");
         assertThat(present.exit()).isZero();
         assertThat(present.out()).isEqualTo("room 9001 exists: viewers 0, epoch 1, last seq 1\n");
     }
 
     @Test
     void shouldSendTextCountTimesAndPrintOneLinePerAck() {
-        Run r = client("", "send", "9001", "hello", "--count", "3", "--interval", "0ms", "--name", "bob",
+        CliRun r = client("", "send", "9001", "hello", "--count", "3", "--interval", "0ms", "--name", "bob",
                 "--color", "red");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out().lines().sorted().toList()).containsExactly(
@@ -163,7 +130,7 @@ class ClientCommandTest {
     @Test
     void shouldSendEveryStdinLineAndExitOneIfAnyWasRejected() {
         node.rejectContaining = "spam";
-        Run r = client("one\n\nbuy spam\nthree\n", "send", "9001", "--interval", "1ms");
+        CliRun r = client("one\n\nbuy spam\nthree\n", "send", "9001", "--interval", "1ms");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.out().lines().sorted().toList()).containsExactly("bullet 1: seq 1 epoch 1",
                 "bullet 3: seq 2 epoch 1");
@@ -174,7 +141,7 @@ class ClientCommandTest {
     @Test
     void shouldWaitForEveryAckAndFailWithOneLineWhenTheyDoNotCome() {
         node.withholdAcks = true;
-        Run r = run("", "client", "send", "9001", "hi", "--count", "2", "--interval", "0ms", "--timeout", "300ms",
+        CliRun r = CliRun.run("", "client", "send", "9001", "hi", "--count", "2", "--interval", "0ms", "--timeout", "300ms",
                 "--url", node.uri().toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.errLines()).containsExactly("error: no answer within 300 ms for 2 of 2 bullets");
@@ -185,7 +152,7 @@ class ClientCommandTest {
         for (int i = 1; i <= 3; i++) {
             node.publish(9001, 42, "alice", "b" + i, "#FF0000", 1000 + i);
         }
-        Run r = client("", "watch", "9001", "--history", "2", "--count", "2", "--json");
+        CliRun r = client("", "watch", "9001", "--history", "2", "--count", "2", "--json");
         assertThat(r.exit()).as(r.err()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(2);
@@ -204,7 +171,7 @@ class ClientCommandTest {
     @Test
     void shouldWatchPlainWithoutEscapesWhenStdoutIsNotATerminal() {
         node.publish(9001, 42, "alice", "hello", "red", System.currentTimeMillis());
-        Run r = client("", "watch", "9001", "--history", "1", "--count", "1");
+        CliRun r = client("", "watch", "9001", "--history", "1", "--count", "1");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).startsWith("#1 42/alice: hello  (").endsWith(" ms)\n").doesNotContain("\u001b");
     }
@@ -228,7 +195,7 @@ class ClientCommandTest {
             }
         });
         publisher.start();
-        Run r = client("", "watch", "9001", "--history", "1", "--count", "2");
+        CliRun r = client("", "watch", "9001", "--history", "1", "--count", "2");
         publisher.join();
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out().lines().map(l -> l.substring(0, 3)).toList()).containsExactly("#1 ", "#4 ");

@@ -1,5 +1,7 @@
 package dev.danmaku.tools.codec;
 
+import dev.danmaku.tools.CliRun;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.danmaku.codec.SpecVectors;
@@ -7,14 +9,11 @@ import dev.danmaku.tools.Main;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import picocli.CommandLine;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.stream.Stream;
@@ -25,34 +24,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CodecCommandTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    record Run(int exit, String out, String err) { }
 
-    private static Run run(String stdin, String... args) {
-        InputStream oldIn = System.in;
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            CommandLine cl = Main.commandLine();
-            StringWriter picoErr = new StringWriter();
-            cl.setErr(new PrintWriter(picoErr, true));
-            int exit = cl.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + picoErr);
-        } finally {
-            System.setIn(oldIn);
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     @TestFactory
     Stream<DynamicTest> decodeShouldPrintEachVectorsJson() {
         return SpecVectors.valid().stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
-            Run r = run("", "codec", "decode", HexFormat.of().formatHex(v.frame()));
+            CliRun r = CliRun.run("", "codec", "decode", HexFormat.of().formatHex(v.frame()));
             assertThat(r.exit()).as(r.err()).isZero();
             JsonNode actual = MAPPER.readTree(r.out());
             assertThat(actual).isEqualTo(MAPPER.readTree(v.json()));
@@ -62,7 +39,7 @@ class CodecCommandTest {
     @TestFactory
     Stream<DynamicTest> encodeShouldPrintEachVectorsHex() {
         return SpecVectors.valid().stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
-            Run r = run(v.json(), "codec", "encode");
+            CliRun r = CliRun.run(v.json(), "codec", "encode");
             assertThat(r.exit()).as(r.err()).isZero();
             assertThat(r.out().trim()).isEqualTo(HexFormat.of().formatHex(v.frame()));
         }));
@@ -71,7 +48,7 @@ class CodecCommandTest {
     @TestFactory
     Stream<DynamicTest> decodeShouldPrintTheCodeOfEachInvalidVectorAndExitOne() {
         return SpecVectors.invalid().stream().map(v -> DynamicTest.dynamicTest(v.name(), () -> {
-            Run r = run(HexFormat.of().formatHex(v.frame()) + "\n", "codec", "decode");
+            CliRun r = CliRun.run(HexFormat.of().formatHex(v.frame()) + "\n", "codec", "decode");
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.out()).isEmpty();
             assertThat(r.err()).startsWith("error " + v.code() + " ").doesNotContain("\tat ");
@@ -98,30 +75,30 @@ class CodecCommandTest {
 
     @Test
     void badInputShouldGiveOneLineAndExitOne() {
-        assertThat(run("", "codec", "decode", "abc")).satisfies(r -> {
+        assertThat(CliRun.run("", "codec", "decode", "abc")).satisfies(r -> {
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.err()).isEqualTo("error: not hex (odd number of digits)\n");
         });
-        assertThat(run("", "codec", "decode")).satisfies(r -> assertThat(r.exit()).isEqualTo(1));
-        assertThat(run("{\"type\":\"BULLET\"}", "codec", "encode")).satisfies(r -> {
+        assertThat(CliRun.run("", "codec", "decode")).satisfies(r -> assertThat(r.exit()).isEqualTo(1));
+        assertThat(CliRun.run("{\"type\":\"BULLET\"}", "codec", "encode")).satisfies(r -> {
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.err()).isEqualTo("error: missing key \"timestamp\"\n");
         });
-        assertThat(run("{nope", "codec", "encode")).satisfies(r -> {
+        assertThat(CliRun.run("{nope", "codec", "encode")).satisfies(r -> {
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.err()).startsWith("error: invalid JSON");
         });
-        assertThat(run("", "codec", "encode",
+        assertThat(CliRun.run("", "codec", "encode",
                 "{\"type\":\"BULLET\",\"timestamp\":1,\"user\":1,\"room\":1,\"name\":\"\",\"content\":\"x\",\"color\":\"\",\"extra\":1}"))
                 .satisfies(r -> assertThat(r.err()).isEqualTo("error: unknown key \"extra\"\n"));
-        assertThat(run("", "codec", "encode",
+        assertThat(CliRun.run("", "codec", "encode",
                 "{\"type\":\"ACK\",\"timestamp\":1,\"room\":18446744073709551616,\"epoch\":1,\"seq\":1}"))
                 .satisfies(r -> assertThat(r.err()).startsWith("error: \"room\" out of range for u64"));
     }
 
     @Test
     void unknownOptionShouldBeAUsageErrorWithExitTwo() {
-        Run r = run("", "codec", "decode", "--bogus");
+        CliRun r = CliRun.run("", "codec", "decode", "--bogus");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("Unknown option");
     }
@@ -129,8 +106,8 @@ class CodecCommandTest {
     @Test
     void u64IdsAboveLongMaxShouldRoundTripAsUnsignedDecimal() throws Exception {
         String json = "{\"type\":\"HEARTBEAT\",\"timestamp\":1,\"user\":18446744073709551615,\"room\":0}";
-        Run enc = run(json, "codec", "encode");
-        Run dec = run("", "codec", "decode", enc.out().trim());
+        CliRun enc = CliRun.run(json, "codec", "encode");
+        CliRun dec = CliRun.run("", "codec", "decode", enc.out().trim());
         assertThat(MAPPER.readTree(dec.out())).isEqualTo(MAPPER.readTree(json));
     }
 }
