@@ -85,7 +85,7 @@ public final class BanList {
      * @return whether the user is banned at {@code nowMs}
      */
     public boolean isUserBanned(final long userId, final long nowMs) {
-        return active(users.get(userId), nowMs);
+        return !users.isEmpty() && active(users.get(userId), nowMs);
     }
 
     /**
@@ -94,7 +94,7 @@ public final class BanList {
      * @return whether the address is banned at {@code nowMs}
      */
     public boolean isIpv4Banned(final int address, final long nowMs) {
-        return active(ipv4.get(address & 0xFFFF_FFFFL), nowMs);
+        return !ipv4.isEmpty() && active(ipv4.get(address & 0xFFFF_FFFFL), nowMs);
     }
 
     /**

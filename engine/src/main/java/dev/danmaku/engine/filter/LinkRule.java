@@ -40,6 +40,8 @@ public final class LinkRule {
     private final int minLevel;
     private final int[] cps;
     private final int[][] keywords;
+    /** Bit c set iff some keyword ends with code point c (all keywords are in the BMP). */
+    private final long[] keywordLast = new long[1 << 10];
     private final int[][] tlds;
 
     /**
@@ -53,6 +55,13 @@ public final class LinkRule {
         this.minLevel = minLevel;
         this.cps = new int[maxContentBytes];
         this.keywords = toCodePoints(CONTACT_KEYWORDS);
+        for (final int[] keyword : keywords) {
+            final int last = keyword[keyword.length - 1];
+            if (last > 0xFFFF) {
+                throw new IllegalStateException("contact keywords must be in the BMP: " + last);
+            }
+            keywordLast[last >>> 6] |= 1L << last;
+        }
         this.tlds = toCodePoints(TLDS);
     }
 
@@ -144,6 +153,11 @@ public final class LinkRule {
     }
 
     private boolean keywordEndsAt(final int i) {
+        // Most code points end no keyword: one bit test instead of comparing every keyword.
+        final int c = cps[i];
+        if (c > 0xFFFF || (keywordLast[c >>> 6] & 1L << c) == 0) {
+            return false;
+        }
         for (final int[] keyword : keywords) {
             final int start = i - keyword.length + 1;
             if (start >= 0 && regionMatches(start, keyword)) {

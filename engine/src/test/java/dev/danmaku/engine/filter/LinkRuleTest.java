@@ -38,6 +38,16 @@ class LinkRuleTest {
     }
 
     @Test
+    void shouldFlagEveryContactKeywordFollowedByANumber() {
+        // Guards the keyword-end bitset: a keyword whose last code point is missing from it is never found.
+        for (final String keyword : LinkRule.CONTACT_KEYWORDS) {
+            assertThat(violates(0, "找我 " + keyword + " 24680")).as(keyword).isTrue();
+            assertThat(violates(0, keyword.toUpperCase(java.util.Locale.ROOT) + "：24680")).as(keyword).isTrue();
+            assertThat(violates(0, "找我 " + keyword + " 2468")).as(keyword + " with 4 digits").isFalse();
+        }
+    }
+
+    @Test
     void shouldLetUsersAtOrAboveTheMinimumLevelPostLinks() {
         assertThat(violates(3, "www.abc.com qq 12345678")).isFalse();
         assertThat(violates(2, "www.abc.com")).isTrue();
