@@ -204,7 +204,6 @@ public final class Node implements AutoCloseable {
             @Override
             public void onRoomCreated(long roomId, long epoch, long createTimeMs, long documentIndex) {
                 sequencer.recoverRoom(roomId, epoch, 0);
-                fanout.rooms().remove(roomId);
                 fanout.newRoom(roomId, epoch, 0);
             }
 
@@ -213,7 +212,6 @@ public final class Node implements AutoCloseable {
                 Room room = fanout.rooms().get(b.roomId());
                 if (room == null || room.epoch() != b.epoch() || b.sequence() != room.lastSequence() + 1) {
                     // The room's creation fell out of retention (or an epoch began): start its history here.
-                    fanout.rooms().remove(b.roomId());
                     room = fanout.newRoom(b.roomId(), b.epoch(), b.sequence() - 1);
                 }
                 room.history().append(b.sequence(), b.buffer(), b.entryOffset(), b.entryLength());
