@@ -278,6 +278,7 @@ public final class Node implements AutoCloseable {
         }
         ws.closeAll();
         wiring.close();
+        egress.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         admin.close();
         encoder.close();

@@ -175,11 +175,10 @@ public final class FanoutHandler implements Stage {
             }
             metrics.ackLatency.recordValue(Math.max(0, nanoClock.nanoTime() - e.receivedNanos));
         }
-        ByteBuf buf = egress.allocate(AckDecoder.LENGTH);
-        Egress.wrapForEncode(view, buf);
+        egress.beginSmall(view, AckDecoder.LENGTH);
         int n = FrameEncoder.ack(view, 0, e.timestamp, e.roomId, e.epoch, e.sequence,
                 e.retry ? AckDecoder.FLAG_RETRY : 0);
-        egress.unicast(e.connection, Egress.seal(buf, n));
+        egress.unicast(e.connection, egress.endSmall(n));
     }
 
     private void roomInfo(RingEvent e, Room room) {

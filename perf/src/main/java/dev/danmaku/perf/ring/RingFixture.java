@@ -205,6 +205,7 @@ final class RingFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        egress.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         senderSink.close();
         for (DiscardingSink s : viewerSinks) {
