@@ -117,7 +117,7 @@ public final class AdmitHandler implements Stage, VerdictHandler, RedisQuotaGuar
     @Override
     public void onEndOfBatch(RingEvent last) {
         clockFresh = false;
-        metrics.admitLatency.recordValue(Math.max(0, nanoClock.nanoTime() - last.receivedNanos));
+        metrics.admitLatency.recordValue(StageMetrics.latency(nanoClock.nanoTime() - last.receivedNanos));
     }
 
     private void admit(RingEvent e) {

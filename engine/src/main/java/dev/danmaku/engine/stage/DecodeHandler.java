@@ -29,7 +29,7 @@ public final class DecodeHandler implements Stage {
 
     @Override
     public void onEndOfBatch(RingEvent last) {
-        metrics.decodeLatency.recordValue(Math.max(0, nanoClock.nanoTime() - last.receivedNanos));
+        metrics.decodeLatency.recordValue(StageMetrics.latency(nanoClock.nanoTime() - last.receivedNanos));
     }
 
     @Override

@@ -173,7 +173,7 @@ public final class FanoutHandler implements Stage {
             if (e.journalIndex >= 0 && journalIndex.wants(e.roomId, e.epoch, e.sequence)) {
                 journalIndex.record(e.roomId, e.epoch, e.sequence, e.journalIndex);
             }
-            metrics.ackLatency.recordValue(Math.max(0, nanoClock.nanoTime() - e.receivedNanos));
+            metrics.ackLatency.recordValue(StageMetrics.latency(nanoClock.nanoTime() - e.receivedNanos));
         }
         egress.beginSmall(view, AckDecoder.LENGTH);
         int n = FrameEncoder.ack(view, 0, e.timestamp, e.roomId, e.epoch, e.sequence,
@@ -477,7 +477,7 @@ public final class FanoutHandler implements Stage {
         if (s > last) {
             return;
         }
-        metrics.batchDelay.recordValue(Math.max(0, (nowMs - room.pendingSinceMs()) * 1_000_000L));
+        metrics.batchDelay.recordValue(StageMetrics.latency((nowMs - room.pendingSinceMs()) * 1_000_000L));
         int viewers = room.viewerCount();
         while (s <= last) {
             encoder.reset(room.id(), room.epoch(), s);

@@ -104,7 +104,7 @@ public final class JournalHandler implements Stage {
     public void onEndOfBatch(RingEvent last) {
         commit();
         clockFresh = false;
-        metrics.journalLatency.recordValue(Math.max(0, nanoClock.nanoTime() - last.receivedNanos));
+        metrics.journalLatency.recordValue(StageMetrics.latency(nanoClock.nanoTime() - last.receivedNanos));
     }
 
     /** Commits the document; on failure every event in it is answered INTERNAL and the stage fail-stops. */

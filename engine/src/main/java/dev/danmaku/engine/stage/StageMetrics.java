@@ -30,12 +30,23 @@ public final class StageMetrics {
     /** Fan-out stage: events whose handler threw (skipped and counted). */
     public long stageFailures;
 
+    /**
+     * Largest latency the recorders hold, ns; {@link #latency} clamps to it. A fixed range keeps the
+     * histograms from resizing (allocating) on a stage thread when a new maximum arrives.
+     */
+    public static final long MAX_LATENCY_NS = 60_000_000_000L;
+
     /** Receive (I/O thread) to ACK queued (fan-out stage), ns. */
-    public final Recorder ackLatency = new Recorder(3);
+    public final Recorder ackLatency = new Recorder(MAX_LATENCY_NS, 3);
     /** Per stage: receive to the end of that stage, ns. Written by each stage. */
-    public final Recorder decodeLatency = new Recorder(3);
-    public final Recorder admitLatency = new Recorder(3);
-    public final Recorder journalLatency = new Recorder(3);
+    public final Recorder decodeLatency = new Recorder(MAX_LATENCY_NS, 3);
+    public final Recorder admitLatency = new Recorder(MAX_LATENCY_NS, 3);
+    public final Recorder journalLatency = new Recorder(MAX_LATENCY_NS, 3);
     /** Oldest bullet in a sealed batch: accept to seal, ns (the batching delay). */
-    public final Recorder batchDelay = new Recorder(3);
+    public final Recorder batchDelay = new Recorder(MAX_LATENCY_NS, 3);
+
+    /** {@code ns} clamped to what the recorders hold: [0, {@link #MAX_LATENCY_NS}]. */
+    public static long latency(long ns) {
+        return Math.min(Math.max(0, ns), MAX_LATENCY_NS);
+    }
 }
