@@ -226,40 +226,25 @@ public final class EngineWiring implements AutoCloseable {
     }
 
     /**
-     * Runs all four stages on one thread. Fan-out is deferred to the end of the ring batch, after the
-     * journal stage has committed the batch: the same order of effects as the per-stage chain.
+     * Runs all four stages on one thread ({@link FusedStages}): it collects the events of a ring batch
+     * and runs them stage by stage at the batch's end; fan-out runs after the journal committed the
+     * batch, the same order of effects as the per-stage chain.
      */
     private final class FusedHandler implements EventHandler<RingEvent> {
-        private final Stage decode;
-        private final Stage admit;
-        private final Stage journal;
-        private final Stage fanout;
-        private long batchStart = -1;
+        private final FusedStages stages;
+        private final RingEvent[] batch = new RingEvent[MAX_RING_BATCH];
+        private int count;
 
         FusedHandler(Stage decode, Stage admit, Stage journal, Stage fanout) {
-            this.decode = decode;
-            this.admit = admit;
-            this.journal = journal;
-            this.fanout = fanout;
+            this.stages = new FusedStages(decode, admit, journal, fanout, EngineWiring.this::failed);
         }
 
         @Override
         public void onEvent(RingEvent e, long sequence, boolean endOfBatch) {
-            if (batchStart < 0) {
-                batchStart = sequence;
-            }
-            guarded(decode, e);
-            guarded(admit, e);
-            guarded(journal, e);
-            if (endOfBatch) {
-                guardedEnd(decode, e);
-                guardedEnd(admit, e);
-                guardedEnd(journal, e);
-                for (long s = batchStart; s <= sequence; s++) {
-                    guarded(fanout, ring.get(s));
-                }
-                guardedEnd(fanout, e);
-                batchStart = -1;
+            batch[count++] = e;
+            if (endOfBatch || count == batch.length) {
+                stages.run(batch, count);
+                count = 0;
             }
         }
     }

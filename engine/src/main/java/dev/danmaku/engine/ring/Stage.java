@@ -9,6 +9,16 @@ public interface Stage {
     /** Processes one event. A throw skips this event only (it is answered INTERNAL and counted). */
     void onEvent(RingEvent e);
 
+    /**
+     * A hint, called for every event of a batch before {@link #onEvent} of the first when the stages
+     * share a thread ({@link FusedStages}): start the random memory reads {@code onEvent} will need,
+     * so that the CPU overlaps the cache misses of the whole batch. May cache what it computed in
+     * {@code e} for {@code onEvent}; must change nothing else that {@code onEvent} reads. Not called
+     * when each stage has its own thread.
+     */
+    default void prefetch(RingEvent e) {
+    }
+
     /** Called after the last event of a batch ({@code last}); commits and flushes go here. */
     default void onEndOfBatch(RingEvent last) {
     }

@@ -2,6 +2,7 @@ package dev.danmaku.perf.ring;
 
 import dev.danmaku.engine.config.NodeConfig;
 import dev.danmaku.engine.ring.EngineWiring;
+import dev.danmaku.engine.ring.FusedStages;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.room.Room;
 import io.netty.buffer.ByteBuf;
@@ -25,11 +26,11 @@ import java.util.concurrent.TimeUnit;
  * broadcast through a real {@code Egress} to {@code viewers} viewers). One operation = one bullet.
  *
  * <ul>
- *   <li>{@link #stages}: the JMH thread is the stage thread. It drives the four stage objects the way
- *       {@code EngineWiring.FusedHandler} does, without the Disruptor: for a ring batch of
- *       {@link #BATCH} bullets, fill each slot as {@code tryPublishFrame} would and run decode, admit
- *       and journal on it; then the end of batch of decode, admit and journal (one journal commit),
- *       then fan-out over the same slots and its end of batch (Egress flush). Every 5 ms of wall
+ *   <li>{@link #stages}: the JMH thread is the stage thread. It runs the four stage objects through the
+ *       engine's own {@code FusedStages} (what the fused wiring runs), without the Disruptor: for a
+ *       ring batch of {@link #BATCH} bullets, fill each slot as {@code tryPublishFrame} would, then
+ *       run the batch stage by stage (prefetch pass and events of decode, admit, journal with its
+ *       one commit, then fan-out and its Egress flush). Every 5 ms of wall
  *       time a TICK goes through the chain too, as the node's ticker sends one (interval / 2).</li>
  *   <li>{@link #disruptor}: the real {@code EngineWiring}, fused layout, with a ticker; the JMH thread is
  *       the producer (an I/O thread's role) and publishes with {@code tryPublishFrame}, spinning while
@@ -56,6 +57,7 @@ public class RingBenchmark {
         public int users;
 
         RingFixture f;
+        FusedStages stages;
         /** Preallocated slots, as many as the node's ring; used round robin, BATCH at a time. */
         RingEvent[] ring;
         int cursor;
@@ -69,6 +71,9 @@ public class RingBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             f = new RingFixture(RingFixture.config(NodeConfig.WaitStrategy.YIELDING), viewers, users);
+            stages = new FusedStages(f.decode, f.admit, f.sequencer, f.fanout, (stage, t) -> {
+                throw new IllegalStateException("stage " + stage + " failed", t);
+            });
             ring = new RingEvent[f.config.get(NodeConfig.RING_SIZE)];
             for (int i = 0; i < ring.length; i++) {
                 ring[i] = new RingEvent();
@@ -87,7 +92,7 @@ public class RingBenchmark {
             last.take(this.f);
         }
 
-        /** One ring batch: BATCH bullets (and a TICK when due), as FusedHandler runs it. */
+        /** One ring batch: BATCH bullets (and a TICK when due), through the engine's own fused runner. */
         void batch() {
             long nowNs = f.nanoClock.nanoTime();
             long nowMs = f.epochClock.time();
@@ -111,20 +116,10 @@ public class RingBenchmark {
         }
 
         private void run(RingEvent[] events, int from, int to) {
-            for (int i = from; i < to; i++) {
-                RingEvent e = events[i];
-                f.decode.onEvent(e);
-                f.admit.onEvent(e);
-                f.sequencer.onEvent(e);
+            if (from != 0) {
+                throw new IllegalArgumentException("batches start at 0");
             }
-            RingEvent lastEvent = events[to - 1];
-            f.decode.onEndOfBatch(lastEvent);
-            f.admit.onEndOfBatch(lastEvent);
-            f.sequencer.onEndOfBatch(lastEvent);
-            for (int i = from; i < to; i++) {
-                f.fanout.onEvent(events[i]);
-            }
-            f.fanout.onEndOfBatch(lastEvent);
+            stages.run(events, to);
         }
 
         @TearDown(Level.Iteration)
