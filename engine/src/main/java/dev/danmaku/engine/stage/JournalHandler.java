@@ -185,7 +185,8 @@ public final class JournalHandler implements Stage {
             return;
         }
         lastSequences.put(e.roomId, seq);
-        dedup.record(e.userId, e.timestamp, e.frame, e.contentOffset, e.contentLength, nowMs, (int) epoch, seq);
+        // The key of the check above (FRESH, nothing checked since): no second hash, and its bucket is in cache.
+        dedup.recordChecked(e.timestamp, nowMs, (int) epoch, seq);
         metrics.accepted++;
     }
 
