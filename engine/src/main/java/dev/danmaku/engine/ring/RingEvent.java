@@ -67,6 +67,9 @@ public final class RingEvent {
     public long acceptedAtMs;
     /** Journal document that holds this record (set at commit), or -1. */
     public long journalIndex;
+    /** Journal stage: the duplicate filter's key, computed by its prefetch pass (valid if {@link #keyed}). */
+    public long dedupKey;
+    public boolean keyed;
 
     /** Clears every field a stage may read, before the slot is filled again. */
     public void reset(int kind, Connection connection, long receivedNanos) {
@@ -90,6 +93,8 @@ public final class RingEvent {
         created = false;
         acceptedAtMs = 0;
         journalIndex = -1;
+        dedupKey = 0;
+        keyed = false;
     }
 
     /** Marks the event rejected with {@code code} (the first reject wins). */

@@ -100,6 +100,16 @@ public final class JournalHandler implements Stage {
         }
     }
 
+    /** Computes each bullet's duplicate-filter key and starts loading its bucket (see {@link Stage#prefetch}). */
+    @Override
+    public void prefetch(RingEvent e) {
+        if (e.kind == RingEvent.KIND_FRAME && e.status == 0 && e.type == FrameType.BULLET.code()) {
+            e.dedupKey = DuplicateFilter.hash(e.userId, e.frame, e.contentOffset, e.contentLength);
+            e.keyed = true;
+            dedup.prefetch(e.dedupKey);
+        }
+    }
+
     @Override
     public void onEndOfBatch(RingEvent last) {
         commit();
@@ -164,7 +174,8 @@ public final class JournalHandler implements Stage {
             e.reject(ErrorCode.ROOM_NOT_FOUND.code(), 0);
             return;
         }
-        int verdict = dedup.check(e.userId, e.timestamp, e.frame, e.contentOffset, e.contentLength, nowMs);
+        long key = e.keyed ? e.dedupKey : DuplicateFilter.hash(e.userId, e.frame, e.contentOffset, e.contentLength);
+        int verdict = dedup.checkHashed(key, e.timestamp, nowMs);
         if (verdict == DuplicateFilter.DUPLICATE) {
             counters.increment(AdmitCounters.Reason.DUPLICATE);
             e.reject(ErrorCode.DUPLICATE.code(), 0);

@@ -37,6 +37,23 @@ class DuplicateFilterTest {
     }
 
     @Test
+    void shouldClassifyTheSameWithAPrefetchedKeyAsWithTheContent() {
+        final DuplicateFilter f = new DuplicateFilter(64, 5_000);
+        final UnsafeBuffer hello = utf8("hello");
+        final long key = DuplicateFilter.hash(1, hello, 0, hello.capacity());
+        assertThat(key).isEqualTo(ContentHash.hash(1, hello, 0, hello.capacity()));
+        f.prefetch(key);
+        assertThat(f.checkHashed(key, 100, 10_000)).isEqualTo(DuplicateFilter.FRESH);
+        f.recordChecked(100, 10_000, 3, 7);
+        f.prefetch(key);
+        assertThat(f.checkHashed(key, 101, 10_001)).isEqualTo(DuplicateFilter.DUPLICATE);
+        assertThat(check(f, 1, 100, hello, 10_002)).isEqualTo(DuplicateFilter.RETRY);
+        assertThat(f.retrySequence()).isEqualTo(7);
+        assertThat(f.checkHashed(DuplicateFilter.hash(2, hello, 0, hello.capacity()), 100, 10_003))
+                .as("another user's key").isEqualTo(DuplicateFilter.FRESH);
+    }
+
+    @Test
     void shouldSuppressTheSameUserAndContentUntilExactlyTheEndOfTheWindow() {
         final DuplicateFilter f = new DuplicateFilter(64, 5_000);
         assertThat(check(f, 1, 100, hello, 10_000)).isEqualTo(DuplicateFilter.FRESH);
