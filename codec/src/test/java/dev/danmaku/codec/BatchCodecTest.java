@@ -151,6 +151,39 @@ class BatchCodecTest {
     }
 
     @Test
+    void largeBatchesShouldUseTheirOwnLevelAndStillDecodeWithTheDictionary() {
+        try (BatchEncoder plain = new BatchEncoder(0, 19, ProtocolDictionary.bytes(), Protocol.MAX_BATCH_RAW_LENGTH, 1000);
+             BatchEncoder split = new BatchEncoder(0, 19, ProtocolDictionary.bytes(), Protocol.MAX_BATCH_RAW_LENGTH, 1000)
+                     .largeBatches(4096, 1);
+             BatchDecoder withDict = new BatchDecoder(ProtocolDictionary.bytes(), Protocol.MAX_BATCH_RAW_LENGTH)) {
+            int[] sizes = new int[2];
+            for (int large = 0; large < 2; large++) {
+                int count = large == 1 ? 400 : 20;
+                plain.reset(1, 1, 1);
+                split.reset(1, 1, 1);
+                for (int i = 0; i < count; i++) {
+                    BulletView b = bullet(i, 3 + i % 7, "观众" + i % 13, "主播 666 第" + i + "条 " + "哈".repeat(i % 9), "#FF00" + i % 10 + "0");
+                    plain.add(b);
+                    split.add(b);
+                }
+                int plainLength = plain.encode(out, 0);
+                int n = split.encode(out, 0);
+                assertThat(split.rawLength() >= 4096).isEqualTo(large == 1);
+                assertThat(out.getByte(BatchLayout.FLAGS_OFFSET)).as("zstd with the dictionary").isEqualTo((byte) 3);
+                assertThat(withDict.wrap(out, 0, n)).isEqualTo(Protocol.OK);
+                int seen = 0;
+                while (withDict.next()) {
+                    assertThat(withDict.entry().sequence()).isEqualTo(1 + seen++);
+                }
+                assertThat(seen).isEqualTo(count);
+                sizes[large] = n - plainLength;
+            }
+            assertThat(sizes[0]).as("a small batch is compressed at the main level").isZero();
+            assertThat(sizes[1]).as("a large one at the large-batch level (1 compresses less than 19)").isPositive();
+        }
+    }
+
+    @Test
     void addEntryShouldCopyHistoryEntriesVerbatim() {
         encoder.reset(1, 1, 1).add(bullet(5, 6, "n", "内容", "red"));
         int n = encoder.encode(out, 0);

@@ -87,6 +87,10 @@ public final class NodeConfig {
             "compress with the protocol's zstd dictionary (docs/protocol.md, BATCH)");
     public static final ConfigKey<Integer> ZSTD_LEVEL = ConfigKey.intKey("batch.zstd-level", 3, 1, 19,
             "zstd compression level");
+    public static final ConfigKey<Integer> ZSTD_LARGE_BYTES = ConfigKey.intKey("batch.zstd-large-bytes", 16 * 1024,
+            0, Integer.MAX_VALUE, "payloads of at least this many bytes (hot rooms) use zstd-large-level instead");
+    public static final ConfigKey<Integer> ZSTD_LARGE_LEVEL = ConfigKey.intKey("batch.zstd-large-level", 1, 1, 19,
+            "zstd level for large payloads: about half the CPU of level 3, 6-7 % larger");
 
     public static final ConfigKey<Integer> HISTORY_SIZE = ConfigKey.intKey("rooms.history-size", 10_000, 0,
             1_000_000, "recent bullets kept in memory per room");
@@ -201,7 +205,7 @@ public final class NodeConfig {
     public static final List<ConfigKey<?>> KEYS = concat(List.of(NODE_ID, DATA_DIR, WS_HOST, WS_PORT, WS_PATH,
             MAX_FRAME_BYTES, IDLE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS_PER_IP, ALLOWED_ORIGINS,
             WRITE_BUFFER_HIGH, SLOW_VIEWER_TIMEOUT_MS, IO_THREADS, EGRESS_QUEUE, AUTH_REQUIRED, AUTH_SECRET, AUTH_AUDIENCE, RING_SIZE, RING_WAIT,
-            RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, DICTIONARY, ZSTD_LEVEL,
+            RING_THREADS, BATCH_INTERVAL_MS, MAX_BATCH_BYTES, COMPRESSION_THRESHOLD, DICTIONARY, ZSTD_LEVEL, ZSTD_LARGE_BYTES, ZSTD_LARGE_LEVEL,
             HISTORY_SIZE, MAX_REPLAY_SCAN, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
             DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
             IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, SCREENING_CLASSIFIER, LINK_MIN_LEVEL, JOURNAL_ROLL,

@@ -44,7 +44,8 @@ public record Stages(DecodeHandler decode, AdmitHandler admit, JournalHandler se
         int maxBatchBytes = config.get(NodeConfig.MAX_BATCH_BYTES);
         BatchEncoder encoder = new BatchEncoder(config.get(NodeConfig.COMPRESSION_THRESHOLD),
                 config.get(NodeConfig.ZSTD_LEVEL), config.get(NodeConfig.DICTIONARY) ? ProtocolDictionary.bytes() : null,
-                Math.max(maxBatchBytes, BatchLayout.MAX_ENTRY_LENGTH), Protocol.MAX_BATCH_COUNT);
+                Math.max(maxBatchBytes, BatchLayout.MAX_ENTRY_LENGTH), Protocol.MAX_BATCH_COUNT)
+                .largeBatches(config.get(NodeConfig.ZSTD_LARGE_BYTES), config.get(NodeConfig.ZSTD_LARGE_LEVEL));
         int historySize = config.get(NodeConfig.HISTORY_SIZE);
         int historyBytes = (int) Math.min(1 << 30, Math.max(4L * maxBatchBytes, historySize * 128L));
         FanoutHandler fanout = new FanoutHandler(new FanoutHandler.Settings(config.get(NodeConfig.BATCH_INTERVAL_MS),
