@@ -10,13 +10,14 @@ public interface Stage {
     void onEvent(RingEvent e);
 
     /**
-     * A hint, called for every event of a batch before {@link #onEvent} of the first when the stages
+     * A hint, called with a whole batch before {@link #onEvent} of its first event when the stages
      * share a thread ({@link FusedStages}): start the random memory reads {@code onEvent} will need,
-     * so that the CPU overlaps the cache misses of the whole batch. May cache what it computed in
-     * {@code e} for {@code onEvent}; must change nothing else that {@code onEvent} reads. Not called
-     * when each stage has its own thread.
+     * so that the CPU overlaps the cache misses of the whole batch (issue the loads back to back,
+     * with little work between them). May cache what it computed in the events for {@code onEvent};
+     * must change nothing else that {@code onEvent} reads. Not called when each stage has its own
+     * thread.
      */
-    default void prefetch(RingEvent e) {
+    default void prefetch(RingEvent[] events, int count) {
     }
 
     /** Called after the last event of a batch ({@code last}); commits and flushes go here. */

@@ -100,13 +100,25 @@ public final class JournalHandler implements Stage {
         }
     }
 
-    /** Computes each bullet's duplicate-filter key and starts loading its bucket (see {@link Stage#prefetch}). */
+    /**
+     * Computes every bullet's duplicate-filter key, then touches all their buckets back to back (see
+     * {@link Stage#prefetch}): two passes, so that no hashing sits between the loads and the CPU can
+     * have many of them in flight at once.
+     */
     @Override
-    public void prefetch(RingEvent e) {
-        if (e.kind == RingEvent.KIND_FRAME && e.status == 0 && e.type == FrameType.BULLET.code()) {
-            e.dedupKey = DuplicateFilter.hash(e.userId, e.frame, e.contentOffset, e.contentLength);
-            e.keyed = true;
-            dedup.prefetch(e.dedupKey);
+    public void prefetch(RingEvent[] events, int count) {
+        for (int i = 0; i < count; i++) {
+            RingEvent e = events[i];
+            if (e.kind == RingEvent.KIND_FRAME && e.status == 0 && e.type == FrameType.BULLET.code()) {
+                e.dedupKey = DuplicateFilter.hash(e.userId, e.frame, e.contentOffset, e.contentLength);
+                e.keyed = true;
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            RingEvent e = events[i];
+            if (e.keyed) {
+                dedup.prefetch(e.dedupKey);
+            }
         }
     }
 

@@ -15,8 +15,10 @@ class FusedStagesTest {
     private Stage recording(String name, int throwOn) {
         return new Stage() {
             @Override
-            public void prefetch(RingEvent e) {
-                calls.add(name + ".prefetch" + e.userId);
+            public void prefetch(RingEvent[] events, int count) {
+                for (int i = 0; i < count; i++) {
+                    calls.add(name + ".prefetch" + events[i].userId);
+                }
             }
 
             @Override
