@@ -50,6 +50,8 @@ public final class NodeMetrics {
         counter("danmaku_parse_errors", "inbound frames that failed validation", () -> stages.parseErrors);
         counter("danmaku_stage_failures", "events a stage threw on (skipped)", () -> stages.stageFailures);
         counter("danmaku_journal_commits", "journal documents committed", () -> stages.journalCommits);
+        counter("danmaku_dedup_evicted_live", "duplicate-filter entries overwritten inside the window "
+                + "(raise filter.dedup-capacity)", () -> stages.dedupEvictedLive);
         counter("danmaku_egress_dropped", "frames dropped because an egress queue was full", egress::dropped);
         counter("danmaku_egress_skipped", "batches a slow viewer skipped (sequence gap)", egress::skipped);
         counter("danmaku_egress_written", "frames written to channels", egress::written);

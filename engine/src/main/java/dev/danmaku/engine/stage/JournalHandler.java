@@ -125,6 +125,7 @@ public final class JournalHandler implements Stage {
     @Override
     public void onEndOfBatch(RingEvent last) {
         commit();
+        metrics.dedupEvictedLive = dedup.evictedLiveCount();
         clockFresh = false;
         metrics.journalLatency.recordValue(StageMetrics.latency(nanoClock.nanoTime() - last.receivedNanos));
     }

@@ -17,6 +17,8 @@ public final class StageMetrics {
     public long accepted;
     /** Journal stage: documents committed. */
     public long journalCommits;
+    /** Journal stage: duplicate-filter entries overwritten while still inside the window (capacity too small). */
+    public long dedupEvictedLive;
     /** Journal stage: index of the last committed document. */
     public long journalIndex = -1;
     /** Fan-out stage: bullets sealed into batches (each bullet once, whatever the viewer count). */

@@ -472,7 +472,8 @@ class AdmissionIT {
         String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains("danmaku_bullets_accepted_total 1.0", "danmaku_ack_latency_seconds_bucket",
-                "danmaku_ring_remaining_capacity", "danmaku_connections_open", "jvm_memory_used_bytes");
+                "danmaku_ring_remaining_capacity", "danmaku_connections_open", "jvm_memory_used_bytes",
+                "danmaku_dedup_evicted_live_total 0.0");
         Thread.sleep(1200); // the room snapshot is published once a second
         String rooms = http.send(HttpRequest.newBuilder(URI.create(base + "/rooms")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
