@@ -178,7 +178,7 @@ public final class FanoutHandler implements Stage {
         egress.beginSmall(view, AckDecoder.LENGTH);
         int n = FrameEncoder.ack(view, 0, e.timestamp, e.roomId, e.epoch, e.sequence,
                 e.retry ? AckDecoder.FLAG_RETRY : 0);
-        egress.unicast(e.connection, egress.endSmall(n));
+        egress.unicastSmall(e.connection, n);
     }
 
     private void roomInfo(RingEvent e, Room room) {

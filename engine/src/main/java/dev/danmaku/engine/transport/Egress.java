@@ -38,8 +38,8 @@ public final class Egress {
     /** Largest frame {@link #beginSmall} takes: its WebSocket header is 2 bytes. */
     public static final int MAX_SMALL_FRAME = 125;
     static final int SLAB_BYTES = 16 * 1024;
-    /** Fan-out thread only: the slab small frames are cut from, and how much of it is used. */
-    private ByteBuf slab;
+    /** Fan-out thread only: the slab small frames are written to, and how much of it is used. */
+    private Slab slab;
     private int slabUsed;
 
     public Egress(EventLoop[] eventLoops, int queueCapacity, ByteBufAllocator allocator, NanoClock clock,
@@ -61,47 +61,82 @@ public final class Egress {
 
     /**
      * Starts a small frame (at most {@value #MAX_SMALL_FRAME} bytes: ACKs) in the current slab and wraps
-     * {@code view} over its payload; finish it with {@link #endSmall}. Fan-out thread only.
+     * {@code view} over its payload; send it with {@link #unicastSmall}. Fan-out thread only.
      *
      * <p>Why: a pooled buffer per ACK cost about 10 % of the stage thread per bullet (the stage thread's
      * pool cache never refills, since the loops free the buffers, so every ACK took the arena path)
-     * plus a buffer object. A slab is one pooled allocation for about 400 ACKs; each ACK is a
-     * {@code retainedSlice} of it (a recycled object and a reference count), and the slab's memory
-     * returns to the pool when the last slice written from it is released.
+     * plus a buffer object. A slab is one pooled allocation for about 400 ACKs. The stage thread only
+     * writes the bytes and queues (connection, slab, offset); the event loop cuts the slice it writes
+     * ({@code retainedSlice}, from its own recycler, released on the same thread, so the slice objects
+     * are reused instead of allocated: cut on the stage thread and released on the loop they were
+     * not, 5-6 B per bullet). The slab's memory returns to the pool when its last ACK is written.
      */
     public void beginSmall(UnsafeBuffer view, int maxFrameLength) {
         if (maxFrameLength > MAX_SMALL_FRAME) {
             throw new IllegalArgumentException("not a small frame: " + maxFrameLength);
         }
         if (slab == null || SLAB_BYTES - slabUsed < 2 + maxFrameLength) {
-            if (slab != null) {
-                slab.release();
-            }
-            slab = allocator.directBuffer(SLAB_BYTES, SLAB_BYTES);
+            retireSlab();
+            slab = new Slab(allocator.directBuffer(SLAB_BYTES, SLAB_BYTES));
+            // One reference per frame the slab can hold, taken in one step: the fan-out thread then
+            // touches the reference count twice per slab, not once per frame (the loop releases
+            // concurrently; a shared counter bounced between the cores per ACK cost more than it saved).
+            slab.buf.retain(Slab.MAX_FRAMES);
             slabUsed = 0;
         }
-        view.wrap(slab.memoryAddress() + slabUsed + 2, maxFrameLength);
+        view.wrap(slab.buf.memoryAddress() + slabUsed + 2, maxFrameLength);
     }
 
-    /** Finishes the small frame begun by {@link #beginSmall}: {@code length} payload bytes were written. */
-    public ByteBuf endSmall(int length) {
+    /**
+     * Queues the small frame begun by {@link #beginSmall} ({@code length} payload bytes were written)
+     * for {@code target}. Fan-out thread.
+     */
+    public boolean unicastSmall(Connection target, int length) {
         int start = slabUsed;
-        WsFraming.writeHeader(slab, start, length);
+        WsFraming.writeHeader(slab.buf, start, length);
         slabUsed = start + 2 + length;
-        return slab.retainedSlice(start, 2 + length);
+        LoopQueue q = loops[target.loopIndex()];
+        if (q.queue.remainingCapacity() < 2) {
+            dropped.incrementAndGet();
+            return false;
+        }
+        slab.frames++;
+        q.smallFrames[(int) (q.smallTail++ & q.smallMask)] = ((long) start << 32) | (2 + length);
+        q.queue.offer(target);
+        q.queue.offer(slab);
+        q.dirty = true;
+        return true;
     }
 
-    /** The current slab (tests). */
+    /** A slab of small frames as queued: the loop finds the frame's offset and length in its side ring. */
+    static final class Slab {
+        /** Most frames one slab can hold (each has a 2-byte header). */
+        static final int MAX_FRAMES = SLAB_BYTES / 2;
+        final ByteBuf buf;
+        /** Fan-out thread: frames queued from this slab (each consumes one reserved reference). */
+        int frames;
+
+        Slab(ByteBuf buf) {
+            this.buf = buf;
+        }
+    }
+
+    /** Gives back the current slab's unused references and the fan-out thread's own. */
+    private void retireSlab() {
+        if (slab != null) {
+            slab.buf.release(Slab.MAX_FRAMES - slab.frames + 1);
+            slab = null;
+        }
+    }
+
+    /** The current slab's buffer (tests). */
     ByteBuf slab() {
-        return slab;
+        return slab == null ? null : slab.buf;
     }
 
     /** Releases the slab; after the fan-out stage has stopped. */
     public void close() {
-        if (slab != null) {
-            slab.release();
-            slab = null;
-        }
+        retireSlab();
     }
 
     /**
@@ -225,10 +260,23 @@ public final class Egress {
         final List<Connection> toFlush = new ArrayList<>();
         /** Fan-out thread only. */
         boolean dirty;
+        /**
+         * (offset &lt;&lt; 32 | length) of each queued small frame, in queue order: written by the fan-out
+         * thread before it offers the pair (the offer publishes it), read by the loop after polling.
+         * As long as the queue holds pairs, so it can never overrun.
+         */
+        final long[] smallFrames;
+        final long smallMask;
+        /** Fan-out thread only. */
+        long smallTail;
+        /** Loop only. */
+        long smallHead;
 
         LoopQueue(EventLoop loop, int capacity, NanoClock clock, long slowTimeoutNs) {
             this.loop = loop;
             this.queue = new OneToOneConcurrentArrayQueue<>(capacity * 2);
+            this.smallFrames = new long[org.agrona.BitUtil.findNextPositivePowerOfTwo(queue.capacity())];
+            this.smallMask = smallFrames.length - 1;
             this.clock = clock;
             this.slowTimeoutNs = slowTimeoutNs;
         }
@@ -242,7 +290,15 @@ public final class Egress {
             // the target alone could run ahead of the frame's offer and desynchronise the queue for good.
             while (queue.size() >= 2) {
                 Object target = queue.poll();
-                ByteBuf frame = (ByteBuf) queue.poll();
+                Object polled = queue.poll();
+                ByteBuf frame;
+                if (polled instanceof Slab slabbed) {
+                    long ref = smallFrames[(int) (smallHead++ & smallMask)];
+                    frame = slabbed.buf.retainedSlice((int) (ref >>> 32), (int) ref);
+                    slabbed.buf.release();
+                } else {
+                    frame = (ByteBuf) polled;
+                }
                 if (target instanceof Connection c) {
                     Channel ch = c.channel();
                     if (ch.isActive()) {
