@@ -21,7 +21,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * task writes every frame with one flush per channel. A broadcast frame is encoded once and written
  * to every viewer of that loop as a retained duplicate.
  *
- * <p>Producer side ({@link #unicast}, {@link #broadcast}, {@link #flush}): the fan-out stage thread
+ * <p>ACKs take a cheaper path ({@link #beginSmall}, {@link #unicastSmall}): their bytes go into a
+ * slab and the pair is (connection, slab), with the frame's place in a side ring the loop reads in
+ * the same order; the loop cuts the frame.
+ *
+ * <p>Producer side ({@link #unicast}, {@link #unicastSmall}, {@link #broadcast}, {@link #flush}): the fan-out stage thread
  * only. Consumer side: each loop drains its own queue. When a queue is full the frame is dropped and
  * counted ({@link #dropped()}): a viewer then sees a sequence gap it can resume from, a sender
  * retries its unacknowledged bullet. A viewer whose channel is not writable skips the batch
