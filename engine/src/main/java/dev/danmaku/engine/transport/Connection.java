@@ -1,6 +1,8 @@
 package dev.danmaku.engine.transport;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundInvoker;
 import org.agrona.collections.LongHashSet;
 
 /**
@@ -28,6 +30,12 @@ public final class Connection {
     long slowSinceNanos;
     boolean flushPending;
     boolean upgraded;
+    /**
+     * Where the egress writes pre-framed WebSocket bytes: the WebSocket frame encoder's context, so
+     * writes and flushes enter the pipeline just below the WebSocket layer (which passes raw bytes
+     * through) instead of walking every handler from the tail; null until the upgrade.
+     */
+    ChannelHandlerContext rawOut;
 
     // Fan-out stage.
     private final LongHashSet rooms = new LongHashSet(4);
@@ -47,6 +55,11 @@ public final class Connection {
 
     public Channel channel() {
         return channel;
+    }
+
+    /** The egress's way into the pipeline (see {@link #rawOut}); the channel itself before the upgrade. Event loop. */
+    ChannelOutboundInvoker out() {
+        return rawOut != null ? rawOut : channel;
     }
 
     /** Index of the event loop that owns the channel (the egress queue to use). */

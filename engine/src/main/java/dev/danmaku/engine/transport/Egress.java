@@ -5,6 +5,7 @@ import dev.danmaku.codec.FrameEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.channel.EventLoop;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -306,7 +307,8 @@ public final class Egress {
                 if (target instanceof Connection c) {
                     Channel ch = c.channel();
                     if (ch.isActive()) {
-                        ch.write(frame, ch.voidPromise());
+                        ChannelOutboundInvoker out = c.out();
+                        out.write(frame, out.voidPromise());
                         markFlush(c);
                         writes++;
                     } else {
@@ -328,7 +330,8 @@ public final class Egress {
                         }
                         if (ch.isWritable()) {
                             c.slowSinceNanos = 0;
-                            ch.write(frame.retainedDuplicate(), ch.voidPromise());
+                            ChannelOutboundInvoker out = c.out();
+                            out.write(frame.retainedDuplicate(), out.voidPromise());
                             markFlush(c);
                             writes++;
                         } else {
@@ -346,7 +349,7 @@ public final class Egress {
             for (int i = 0, n = toFlush.size(); i < n; i++) {
                 Connection c = toFlush.get(i);
                 c.flushPending = false;
-                c.channel().flush();
+                c.out().flush();
             }
             toFlush.clear();
             written.addAndGet(writes);

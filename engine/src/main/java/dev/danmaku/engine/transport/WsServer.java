@@ -38,6 +38,7 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -286,6 +287,7 @@ public final class WsServer implements AutoCloseable {
                 connection = new Connection(ids.incrementAndGet(), ch, loopIndex.get(ch.eventLoop()), addressKey(a),
                         ipv4, remote.toString());
                 connection.upgraded = true;
+                connection.rawOut = ch.pipeline().context(WebSocketFrameEncoder.class);
                 upgraded.add(ch);
                 // The Gate sits before the protocol handler, so HandshakeComplete (fired towards the
                 // tail) never reaches it: remove it here, or its handshake deadline closes this
