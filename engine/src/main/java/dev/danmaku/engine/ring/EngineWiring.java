@@ -12,7 +12,6 @@ import com.lmax.disruptor.SequenceBarrier;
 import com.lmax.disruptor.SleepingWaitStrategy;
 import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.YieldingWaitStrategy;
-import dev.danmaku.codec.ErrorCode;
 import dev.danmaku.engine.config.NodeConfig;
 import dev.danmaku.engine.stage.StageMetrics;
 import dev.danmaku.engine.transport.Connection;
@@ -59,6 +58,8 @@ public final class EngineWiring implements AutoCloseable {
     private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
     private final Sequence last;
     private volatile boolean running;
+    /** Where contained stage failures are counted and logged (once per distinct failure). */
+    private final FusedStages.FailureHandler failures = this::failed;
     private Thread ticker;
 
     public EngineWiring(NodeConfig config, NanoClock clock, StageMetrics metrics, Stage decode, Stage admit,
@@ -218,9 +219,9 @@ public final class EngineWiring implements AutoCloseable {
 
         @Override
         public void onEvent(RingEvent e, long sequence, boolean endOfBatch) {
-            guarded(stage, e);
+            FusedStages.onEvent(stage, e, failures);
             if (endOfBatch) {
-                guardedEnd(stage, e);
+                FusedStages.onEndOfBatch(stage, e, failures);
             }
         }
     }
@@ -236,7 +237,7 @@ public final class EngineWiring implements AutoCloseable {
         private int count;
 
         FusedHandler(Stage decode, Stage admit, Stage journal, Stage fanout) {
-            this.stages = new FusedStages(decode, admit, journal, fanout, EngineWiring.this::failed);
+            this.stages = new FusedStages(decode, admit, journal, fanout, failures);
         }
 
         @Override
@@ -246,23 +247,6 @@ public final class EngineWiring implements AutoCloseable {
                 stages.run(batch, count);
                 count = 0;
             }
-        }
-    }
-
-    private void guarded(Stage stage, RingEvent e) {
-        try {
-            stage.onEvent(e);
-        } catch (Throwable t) {
-            e.reject(ErrorCode.INTERNAL.code(), 0);
-            failed(stage, t);
-        }
-    }
-
-    private void guardedEnd(Stage stage, RingEvent last) {
-        try {
-            stage.onEndOfBatch(last);
-        } catch (Throwable t) {
-            failed(stage, t);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.danmaku.engine.ring;
 
+import dev.danmaku.codec.ErrorCode;
+
 /**
  * Runs the four stages over one ring batch on one thread, stage by stage: every event through
  * decode, then every event through admit, then journal (which commits at its end of batch), then
@@ -39,19 +41,28 @@ public final class FusedStages {
                 failures.failed(stage, t); // a hint only: the events still go through onEvent
             }
             for (int i = 0; i < count; i++) {
-                RingEvent e = events[i];
-                try {
-                    stage.onEvent(e);
-                } catch (Throwable t) {
-                    e.reject(dev.danmaku.codec.ErrorCode.INTERNAL.code(), 0);
-                    failures.failed(stage, t);
-                }
+                onEvent(stage, events[i], failures);
             }
-            try {
-                stage.onEndOfBatch(last);
-            } catch (Throwable t) {
-                failures.failed(stage, t);
-            }
+            onEndOfBatch(stage, last, failures);
+        }
+    }
+
+    /** {@link Stage#onEvent}, contained: a throw answers the event INTERNAL and is reported. */
+    static void onEvent(Stage stage, RingEvent e, FailureHandler failures) {
+        try {
+            stage.onEvent(e);
+        } catch (Throwable t) {
+            e.reject(ErrorCode.INTERNAL.code(), 0);
+            failures.failed(stage, t);
+        }
+    }
+
+    /** {@link Stage#onEndOfBatch}, contained: a throw is reported. */
+    static void onEndOfBatch(Stage stage, RingEvent last, FailureHandler failures) {
+        try {
+            stage.onEndOfBatch(last);
+        } catch (Throwable t) {
+            failures.failed(stage, t);
         }
     }
 }
