@@ -33,9 +33,9 @@ import java.util.concurrent.TimeUnit;
  *  producers (any thread, never blocking): Netty I/O loops  -> frames, disconnects
  *                                          ticker thread    -> ticks
  *  ring.stage-threads = fused (2-core hosts):
- *      thread "danmaku-stages": decode, admit, journal per event; at the end of each ring batch the
- *      journal commits, then fan-out runs over the same events (so nothing is ACKed or delivered
- *      before it is journaled)
+ *      thread "danmaku-stages": each ring batch stage by stage (FusedStages): decode, admit and
+ *      journal over the batch, the journal commits, then fan-out over the same events (so nothing
+ *      is ACKed or delivered before it is journaled)
  *  ring.stage-threads = per-stage (tuned hosts):
  *      "danmaku-decode" -> "danmaku-admit" -> "danmaku-journal" -> "danmaku-fanout", each gated on
  *      the previous one's sequence; the journal commits before publishing its sequence
