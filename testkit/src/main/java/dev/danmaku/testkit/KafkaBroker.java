@@ -131,8 +131,9 @@ public final class KafkaBroker implements AutoCloseable {
      */
     private void format(Path props) throws IOException, InterruptedException {
         Path out = dir.resolve("kafka.tools.StorageTool.out");
+        // One id for both attempts: --ignore-formatted refuses a directory formatted with another one.
+        String clusterId = Uuid.randomUuid().toString(); // what StorageTool random-uuid prints
         for (int attempt = 1; ; attempt++) {
-            String clusterId = Uuid.randomUuid().toString(); // what StorageTool random-uuid prints
             Process format = java("kafka.tools.StorageTool", "format", "--ignore-formatted", "-t", clusterId,
                     "-c", props.toString());
             if (!format.waitFor(60, TimeUnit.SECONDS)) {

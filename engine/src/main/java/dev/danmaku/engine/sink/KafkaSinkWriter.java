@@ -2,10 +2,15 @@ package dev.danmaku.engine.sink;
 
 import dev.danmaku.engine.journal.JournalLayout;
 import dev.danmaku.engine.journal.JournalRecord;
+import org.apache.kafka.clients.admin.AbortTransactionSpec;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeProducersResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -165,13 +170,8 @@ public final class KafkaSinkWriter implements SinkWriter {
 
     /** Creates the topic if it is missing; returns its partition count. */
     private int ensureTopic() throws Exception {
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(settings.timeoutMs(), 30_000));
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeoutMs());
-        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "danmaku-sink-admin-" + settings.nodeId());
         long timeout = settings.timeoutMs();
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = newAdmin()) {
             try {
                 return describe(admin, timeout).partitions().size();
             } catch (ExecutionException e) {
@@ -206,6 +206,15 @@ public final class KafkaSinkWriter implements SinkWriter {
                 }
             }
         }
+    }
+
+    private Admin newAdmin() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(settings.timeoutMs(), 30_000));
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeoutMs());
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, "danmaku-sink-admin-" + settings.nodeId());
+        return Admin.create(props);
     }
 
     private TopicDescription describe(Admin admin, long timeoutMs) throws Exception {
@@ -298,10 +307,56 @@ public final class KafkaSinkWriter implements SinkWriter {
                 return stable;
             }
             if (System.nanoTime() - deadline > 0) {
+                if (abortHangingTransactions(parts) > 0) {
+                    deadline = System.nanoTime() + timeout.toNanos();
+                    continue;
+                }
                 throw new TimeoutException("kafka sink recovery: open transactions on " + settings.topic()
                         + " did not finish within " + timeout.toMillis() + " ms");
             }
             Thread.sleep(50);
+        }
+    }
+
+    /**
+     * Aborts this sink's own hanging transactions: data of its producer id still open on a partition
+     * while the coordinator has no transaction in progress for its transactional id, so nothing will
+     * ever write the marker and the partition's stable offset never moves. Seen in KafkaOutageIT when
+     * the broker stopped in the middle of a commit: the coordinator's log says the commit completed,
+     * the partitions have no marker, and recovery waited forever. Aborting hides those records from
+     * read_committed readers, and the scan then finds the last position before them, so the journal
+     * sends them again: nothing lost, nothing twice. Other producers' transactions are never touched.
+     *
+     * @return how many partitions got an abort marker
+     */
+    private int abortHangingTransactions(List<TopicPartition> parts) throws Exception {
+        long timeout = settings.timeoutMs();
+        try (Admin admin = newAdmin()) {
+            TransactionDescription mine = admin.describeTransactions(List.of(settings.transactionalId()))
+                    .description(settings.transactionalId()).get(timeout, TimeUnit.MILLISECONDS);
+            TransactionState state = mine.state();
+            if (state == TransactionState.ONGOING || state == TransactionState.PREPARE_COMMIT
+                    || state == TransactionState.PREPARE_ABORT) {
+                return 0; // the coordinator will finish it
+            }
+            int aborted = 0;
+            Map<TopicPartition, DescribeProducersResult.PartitionProducerState> producers =
+                    admin.describeProducers(parts).all().get(timeout, TimeUnit.MILLISECONDS);
+            for (Map.Entry<TopicPartition, DescribeProducersResult.PartitionProducerState> e : producers.entrySet()) {
+                for (ProducerState p : e.getValue().activeProducers()) {
+                    if (p.producerId() != mine.producerId() || p.currentTransactionStartOffset().isEmpty()) {
+                        continue;
+                    }
+                    admin.abortTransaction(new AbortTransactionSpec(e.getKey(), p.producerId(),
+                            (short) p.producerEpoch(), p.coordinatorEpoch().orElse(-1)))
+                            .all().get(timeout, TimeUnit.MILLISECONDS);
+                    LOG.warn("kafka sink: aborted this sink's hanging transaction on {} (producer {} epoch {}, "
+                            + "open since offset {}; the coordinator had none in progress)", e.getKey(),
+                            p.producerId(), p.producerEpoch(), p.currentTransactionStartOffset().getAsLong());
+                    aborted++;
+                }
+            }
+            return aborted;
         }
     }
 
