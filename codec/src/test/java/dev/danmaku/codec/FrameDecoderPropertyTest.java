@@ -90,7 +90,7 @@ class FrameDecoderPropertyTest {
             } catch (CharacterCodingException e) {
                 expected = false;
             }
-            assertThat(Utf8.isValid(new UnsafeBuffer(b), 0, b.length))
+            assertThat(isValidEveryWay(b, 0, b.length))
                     .as("seed=%d trial=%d bytes=%s", BASE_SEED + 3, i, java.util.HexFormat.of().formatHex(b))
                     .isEqualTo(expected);
         }
@@ -134,11 +134,27 @@ class FrameDecoderPropertyTest {
             } catch (CharacterCodingException e) {
                 expected = false;
             }
-            assertThat(Utf8.isValid(new UnsafeBuffer(backing), offset, length))
+            assertThat(isValidEveryWay(backing, offset, length))
                     .as("seed=%d trial=%d offset=%d bytes=%s", BASE_SEED + 5, i, offset,
                             java.util.HexFormat.of().formatHex(backing, offset, offset + length))
                     .isEqualTo(expected);
         }
+    }
+
+    /**
+     * {@link Utf8#isValid} over the same bytes three ways: a heap buffer (the array path), a heap buffer
+     * wrapping the array from an offset (the array path with a wrap adjustment) and a direct buffer
+     * (the byte-at-a-time path). Fails if they disagree; returns their answer.
+     */
+    private static boolean isValidEveryWay(byte[] b, int offset, int length) {
+        boolean heap = Utf8.isValid(new UnsafeBuffer(b), offset, length);
+        boolean wrapped = Utf8.isValid(new UnsafeBuffer(b, offset, length), 0, length);
+        ByteBuffer direct = ByteBuffer.allocateDirect(Math.max(1, b.length));
+        direct.put(0, b);
+        boolean offHeap = Utf8.isValid(new UnsafeBuffer(direct), offset, length);
+        assertThat(wrapped).as("array path with a wrap adjustment").isEqualTo(heap);
+        assertThat(offHeap).as("direct-buffer path").isEqualTo(heap);
+        return heap;
     }
 
     @Test

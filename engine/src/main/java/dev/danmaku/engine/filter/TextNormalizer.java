@@ -84,6 +84,33 @@ public final class TextNormalizer {
     }
 
     /**
+     * {@link #decode(DirectBuffer, int, int)} from a byte array.
+     *
+     * @param bytes  the content
+     * @param index  array index of the lead byte
+     * @param length the sequence length from {@link #sequenceLength}, already clamped to the bytes that remain
+     * @return the code point, or {@link #REPLACEMENT} when the sequence is truncated or malformed
+     */
+    public static int decode(final byte[] bytes, final int index, final int length) {
+        final int b0 = bytes[index] & 0xFF;
+        if (b0 < 0x80) {
+            return b0;
+        }
+        if (b0 < 0xC0 || length != sequenceLength(b0)) {
+            return REPLACEMENT;
+        }
+        switch (length) {
+            case 2:
+                return ((b0 & 0x1F) << 6) | (bytes[index + 1] & 0x3F);
+            case 3:
+                return ((b0 & 0x0F) << 12) | ((bytes[index + 1] & 0x3F) << 6) | (bytes[index + 2] & 0x3F);
+            default:
+                return ((b0 & 0x07) << 18) | ((bytes[index + 1] & 0x3F) << 12)
+                    | ((bytes[index + 2] & 0x3F) << 6) | (bytes[index + 3] & 0x3F);
+        }
+    }
+
+    /**
      * Folds width and case so that visually equivalent input compares equal.
      *
      * @param cp a code point

@@ -3,6 +3,8 @@ package dev.danmaku.engine.filter;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -91,6 +93,44 @@ class SensitiveWordFilterPropertiesTest {
             assertThat(string(buf, buf.capacity()))
                 .as("seed=%d trial=%d text=%s", BASE_SEED, trial, text)
                 .isEqualTo(text);
+        }
+    }
+
+    @Test
+    void scanAndMaskGiveTheSameResultWhereverTheContentLives() {
+        // Heap at offset 0, heap at an offset, a view of an array from an offset, off heap at an offset.
+        final SplittableRandom root = new SplittableRandom(BASE_SEED + 1);
+        for (int trial = 0; trial < 1000; trial++) {
+            final SplittableRandom random = root.split();
+            final String text = cleanText(random) + (random.nextBoolean()
+                ? disguise(Gen.oneOf(random, random.nextBoolean() ? REJECT_WORDS : MASK_WORDS), disguises(random))
+                : "") + cleanText(random);
+            final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            final int pad = 1 + random.nextInt(16);
+            final UnsafeBuffer plain = new UnsafeBuffer(bytes.clone());
+            final int expectedScan = filter.scan(plain, 0, bytes.length);
+            final int expectedLength = filter.mask(plain, 0, bytes.length);
+            final String expectedText = string(plain, expectedLength);
+
+            final byte[] padded = new byte[bytes.length + 2 * pad];
+            final ByteBuffer direct = ByteBuffer.allocateDirect(padded.length);
+            final UnsafeBuffer[] where = {
+                new UnsafeBuffer(padded.clone()),
+                new UnsafeBuffer(padded.clone(), pad / 2, padded.length - pad / 2),
+                new UnsafeBuffer(direct),
+            };
+            for (int w = 0; w < where.length; w++) {
+                final UnsafeBuffer buf = where[w];
+                final int off = w == 1 ? pad - pad / 2 : pad;
+                buf.putBytes(off, bytes);
+                final String as = String.format("seed=%d trial=%d where=%d text=%s", BASE_SEED + 1, trial, w, text);
+                assertThat(filter.scan(buf, off, bytes.length)).as(as).isEqualTo(expectedScan);
+                final int len = filter.mask(buf, off, bytes.length);
+                assertThat(len).as(as).isEqualTo(expectedLength);
+                final byte[] out = new byte[len];
+                buf.getBytes(off, out);
+                assertThat(new String(out, StandardCharsets.UTF_8)).as(as).isEqualTo(expectedText);
+            }
         }
     }
 
