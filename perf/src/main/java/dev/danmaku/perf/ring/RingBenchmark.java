@@ -56,6 +56,10 @@ public class RingBenchmark {
         @Param({"10007", "1000003"})
         public int users;
 
+        /** Node settings over the fixture's, {@code key=value;...} (empty: none); see {@code RingFixture.config}. */
+        @Param({""})
+        public String set;
+
         RingFixture f;
         FusedStages stages;
         /** Preallocated slots, as many as the node's ring; used round robin, BATCH at a time. */
@@ -70,7 +74,7 @@ public class RingBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            f = new RingFixture(RingFixture.config(NodeConfig.WaitStrategy.YIELDING), viewers, users);
+            f = new RingFixture(RingFixture.config(NodeConfig.WaitStrategy.YIELDING, set), viewers, users);
             stages = new FusedStages(f.decode, f.admit, f.sequencer, f.fanout, (stage, t) -> {
                 throw new IllegalStateException("stage " + stage + " failed", t);
             });
@@ -124,7 +128,7 @@ public class RingBenchmark {
 
         @TearDown(Level.Iteration)
         public void report() {
-            last.report("stages viewers=" + viewers + " users=" + users, f, next);
+            last.report("stages viewers=" + viewers + " users=" + users + (set.isEmpty() ? "" : " set=" + set), f, next);
         }
 
         @TearDown(Level.Trial)

@@ -93,11 +93,31 @@ final class RingFixture implements AutoCloseable {
      * would pass the users but limit the addresses. Every limiter still looks up and updates its key.
      */
     static NodeConfig config(NodeConfig.WaitStrategy wait) {
-        return NodeConfig.defaults()
-                .with(NodeConfig.USER_RATE, 1_000).with(NodeConfig.USER_BURST, 1_000)
-                .with(NodeConfig.IP_RATE, 1_000_000).with(NodeConfig.IP_BURST, 1_000_000)
-                .with(NodeConfig.RING_WAIT, wait)
-                .with(NodeConfig.RING_THREADS, NodeConfig.StageThreads.FUSED);
+        return config(wait, "");
+    }
+
+    /**
+     * {@link #config(NodeConfig.WaitStrategy)} with {@code overrides} applied last: semicolon-separated
+     * {@code key=value} pairs of the node's keys, as {@code --set} takes them (for experiments such as
+     * {@code batch.compression-threshold=2147483647}, compression off).
+     */
+    static NodeConfig config(NodeConfig.WaitStrategy wait, String overrides) {
+        NodeConfig.Builder b = NodeConfig.builder()
+                .set(NodeConfig.USER_RATE, 1_000).set(NodeConfig.USER_BURST, 1_000)
+                .set(NodeConfig.IP_RATE, 1_000_000).set(NodeConfig.IP_BURST, 1_000_000)
+                .set(NodeConfig.RING_WAIT, wait)
+                .set(NodeConfig.RING_THREADS, NodeConfig.StageThreads.FUSED);
+        for (String pair : overrides.split(";")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("set: expected key=value, got '" + pair + "'");
+            }
+            b.set(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip(), "benchmark parameter set");
+        }
+        return b.build();
     }
 
     RingFixture(NodeConfig config, int viewerCount, int users) {
