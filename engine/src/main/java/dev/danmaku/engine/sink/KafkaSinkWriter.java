@@ -60,8 +60,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *       the greatest journal position found. Transactions are written one after the other and each
  *       is all-or-nothing, so every journal bullet at or before that position is committed and none
  *       after it is: resuming after it writes each missing bullet once and no bullet twice.</li>
- *   <li>As a second guard, a bullet whose position is not after its partition's last position is
- *       skipped.</li>
+ *   <li>A bullet whose position is not after its partition's last position is skipped. A second
+ *       guard normally; the one that counts when recovery had to abort a hanging transaction (see
+ *       {@link #resumePosition}), and resumes earlier than the greatest position.</li>
  * </ul>
  * An idempotent producer alone is not enough: its sequence numbers die with the process, and with
  * records of one write in flight to several partitions a crash can leave a later position
@@ -85,6 +86,8 @@ public final class KafkaSinkWriter implements SinkWriter {
     /** Retries of closed producers (the live one's are added on read). */
     private volatile long retriesOfClosedProducers;
     private int partitions = -1;
+    /** Per partition: whether the current recovery aborted a hanging transaction there. */
+    private boolean[] abortedInRecovery = new boolean[0];
     /** Per partition: journal position of this node's last committed record there. */
     private long[] lastWritten = new long[0];
     private long[] pending = new long[0];
@@ -111,13 +114,31 @@ public final class KafkaSinkWriter implements SinkWriter {
             throw e;
         }
         producer = p;
+        abortedInRecovery = new boolean[partitions];
         lastWritten = scanLastPositions();
         pending = new long[partitions];
+        return resumePosition(lastWritten, abortedInRecovery);
+    }
+
+    /**
+     * Where the tailer resumes, from each partition's last committed position: the greatest, because
+     * a transaction is all-or-nothing, so every record at or before it is in Kafka. Except after this
+     * recovery aborted a hanging transaction: that transaction may have been committed on other
+     * partitions (the coordinator said so in KafkaOutageIT) while its records on the aborted ones are
+     * now invisible, so the greatest position can be past records Kafka no longer shows. Then it is
+     * the least of the aborted partitions' positions: everything after is sent again, and the
+     * per-partition guard in {@link #write} skips what each partition already holds.
+     */
+    static long resumePosition(long[] lastWritten, boolean[] aborted) {
         long max = Position.NONE;
-        for (long pos : lastWritten) {
-            max = Math.max(max, pos);
+        long minAborted = Long.MAX_VALUE;
+        for (int p = 0; p < lastWritten.length; p++) {
+            max = Math.max(max, lastWritten[p]);
+            if (aborted[p]) {
+                minAborted = Math.min(minAborted, lastWritten[p]);
+            }
         }
-        return max;
+        return minAborted == Long.MAX_VALUE ? max : minAborted;
     }
 
     @Override
@@ -324,8 +345,9 @@ public final class KafkaSinkWriter implements SinkWriter {
      * ever write the marker and the partition's stable offset never moves. Seen in KafkaOutageIT when
      * the broker stopped in the middle of a commit: the coordinator's log says the commit completed,
      * the partitions have no marker, and recovery waited forever. Aborting hides those records from
-     * read_committed readers, and the scan then finds the last position before them, so the journal
-     * sends them again: nothing lost, nothing twice. Other producers' transactions are never touched.
+     * read_committed readers; the scan then finds the last position before them, and
+     * {@link #resumePosition} resumes at or before it, so the journal sends them again: nothing lost,
+     * nothing twice. Other producers' transactions are never touched.
      *
      * @return how many partitions got an abort marker
      */
@@ -350,6 +372,7 @@ public final class KafkaSinkWriter implements SinkWriter {
                     admin.abortTransaction(new AbortTransactionSpec(e.getKey(), p.producerId(),
                             (short) p.producerEpoch(), p.coordinatorEpoch().orElse(-1)))
                             .all().get(timeout, TimeUnit.MILLISECONDS);
+                    abortedInRecovery[e.getKey().partition()] = true;
                     LOG.warn("kafka sink: aborted this sink's hanging transaction on {} (producer {} epoch {}, "
                             + "open since offset {}; the coordinator had none in progress)", e.getKey(),
                             p.producerId(), p.producerEpoch(), p.currentTransactionStartOffset().getAsLong());

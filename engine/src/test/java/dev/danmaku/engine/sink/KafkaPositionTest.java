@@ -7,7 +7,10 @@ import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Position (the danmaku.position header of every Kafka record) orders like the journal for today's indexes. */
+/**
+ * Position (the danmaku.position header of every Kafka record) orders like the journal for today's indexes,
+ * and the Kafka sink resumes from the right one.
+ */
 class KafkaPositionTest {
     @Test
     void positionsShouldRoundTripAndOrderLikeTheJournalForEveryRollCycle() {
@@ -29,5 +32,17 @@ class KafkaPositionTest {
                 }
             }
         }
+    }
+
+    @Test
+    void recoveryShouldResumeAfterTheGreatestPositionUnlessItAbortedAHangingTransaction() {
+        long[] last = {500, 900, 700, Position.NONE};
+        assertThat(KafkaSinkWriter.resumePosition(last, new boolean[4])).as("no abort: the greatest").isEqualTo(900);
+        // Partitions 1 and 2 lost records of a transaction that partition 0 shows committed (or whose
+        // records there come later): resume before the earliest of them, at the least aborted position.
+        assertThat(KafkaSinkWriter.resumePosition(last, new boolean[] {false, true, true, false})).isEqualTo(700);
+        assertThat(KafkaSinkWriter.resumePosition(last, new boolean[] {false, false, false, true}))
+                .as("an aborted partition with nothing visible: from the start").isEqualTo(Position.NONE);
+        assertThat(KafkaSinkWriter.resumePosition(new long[0], new boolean[0])).isEqualTo(Position.NONE);
     }
 }
