@@ -39,6 +39,8 @@ public final class LinkRule {
 
     private final int minLevel;
     private final int[] cps;
+    /** Off-heap content is copied here first. */
+    private final byte[] copy;
     private final int[][] keywords;
     /** Bit c set iff some keyword ends with code point c (all keywords are in the BMP). */
     private final long[] keywordLast = new long[1 << 10];
@@ -54,6 +56,7 @@ public final class LinkRule {
         }
         this.minLevel = minLevel;
         this.cps = new int[maxContentBytes];
+        this.copy = new byte[maxContentBytes];
         this.keywords = toCodePoints(CONTACT_KEYWORDS);
         for (final int[] keyword : keywords) {
             final int last = keyword[keyword.length - 1];
@@ -78,7 +81,16 @@ public final class LinkRule {
         if (userLevel >= minLevel) {
             return false;
         }
-        final int n = fold(buf, off, Math.min(len, cps.length));
+        final int examined = Math.min(len, cps.length);
+        buf.boundsCheck(off, examined);
+        final int n;
+        if (buf.byteArray() != null) {
+            final int from = Math.toIntExact(buf.wrapAdjustment()) + off;
+            n = fold(buf.byteArray(), from, from + examined);
+        } else {
+            buf.getBytes(off, copy, 0, examined); // off heap: not the ring's slots
+            n = fold(copy, 0, examined);
+        }
         return hasLink(n) || hasContactNumber(n);
     }
 
@@ -87,12 +99,11 @@ public final class LinkRule {
         return minLevel;
     }
 
-    private int fold(final DirectBuffer buf, final int off, final int len) {
-        final int end = off + len;
+    private int fold(final byte[] bytes, final int from, final int to) {
         int n = 0;
-        for (int i = off; i < end; ) {
-            final int length = Math.min(TextNormalizer.sequenceLength(buf.getByte(i) & 0xFF), end - i);
-            cps[n++] = TextNormalizer.fold(TextNormalizer.decode(buf, i, length));
+        for (int i = from; i < to; ) {
+            final int length = Math.min(TextNormalizer.sequenceLength(bytes[i] & 0xFF), to - i);
+            cps[n++] = TextNormalizer.fold(TextNormalizer.decode(bytes, i, length));
             i += length;
         }
         return n;

@@ -1,10 +1,9 @@
 package dev.danmaku.engine.filter;
 
-import org.agrona.DirectBuffer;
-
 /**
- * Stateless code point helpers shared by the content filters: UTF-8 decoding straight from a
- * {@link DirectBuffer}, case and width folding, and the "separator" class that word matching skips.
+ * Stateless code point helpers shared by the content filters: UTF-8 decoding from a byte array
+ * (the filters read heap content as its array), case and width folding, and the "separator" class
+ * that word matching skips.
  *
  * <p>Thread-safe (no state beyond an immutable lookup table built at class load). Nothing here
  * allocates.
@@ -56,35 +55,6 @@ public final class TextNormalizer {
 
     /**
      * Decodes one code point.
-     *
-     * @param buf    the content
-     * @param index  byte index of the lead byte
-     * @param length the sequence length from {@link #sequenceLength}, already clamped by the caller
-     *               to the bytes that remain
-     * @return the code point, or {@link #REPLACEMENT} when the sequence is truncated or malformed
-     */
-    public static int decode(final DirectBuffer buf, final int index, final int length) {
-        final int b0 = buf.getByte(index) & 0xFF;
-        if (b0 < 0x80) {
-            return b0;
-        }
-        if (b0 < 0xC0 || length != sequenceLength(b0)) {
-            return REPLACEMENT;
-        }
-        switch (length) {
-            case 2:
-                return ((b0 & 0x1F) << 6) | (buf.getByte(index + 1) & 0x3F);
-            case 3:
-                return ((b0 & 0x0F) << 12) | ((buf.getByte(index + 1) & 0x3F) << 6)
-                    | (buf.getByte(index + 2) & 0x3F);
-            default:
-                return ((b0 & 0x07) << 18) | ((buf.getByte(index + 1) & 0x3F) << 12)
-                    | ((buf.getByte(index + 2) & 0x3F) << 6) | (buf.getByte(index + 3) & 0x3F);
-        }
-    }
-
-    /**
-     * {@link #decode(DirectBuffer, int, int)} from a byte array.
      *
      * @param bytes  the content
      * @param index  array index of the lead byte

@@ -5,15 +5,31 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+
 import static dev.danmaku.engine.filter.Bytes.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class LinkRuleTest {
     private final LinkRule rule = new LinkRule(3, 512);
 
+    /**
+     * The rule's answer for {@code s}, asserted to be the same wherever the bytes live: a heap buffer,
+     * a heap buffer at an offset, a view of an array from an offset, and off heap at an offset.
+     */
     private boolean violates(final int level, final String s) {
         final UnsafeBuffer buf = utf8(s);
-        return rule.violates(level, buf, 0, buf.capacity());
+        final int len = buf.capacity();
+        final boolean answer = rule.violates(level, buf, 0, len);
+        final byte[] padded = new byte[len + 10];
+        buf.getBytes(0, padded, 7, len);
+        final ByteBuffer direct = ByteBuffer.allocateDirect(padded.length);
+        direct.put(0, padded);
+        assertThat(rule.violates(level, new UnsafeBuffer(padded), 7, len)).as("at an offset: %s", s).isEqualTo(answer);
+        assertThat(rule.violates(level, new UnsafeBuffer(padded, 3, len + 4), 4, len)).as("view: %s", s)
+            .isEqualTo(answer);
+        assertThat(rule.violates(level, new UnsafeBuffer(direct), 7, len)).as("off heap: %s", s).isEqualTo(answer);
+        return answer;
     }
 
     @ParameterizedTest

@@ -1,29 +1,29 @@
 package dev.danmaku.engine.filter;
 
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import static dev.danmaku.engine.filter.Bytes.utf8;
+import java.nio.charset.StandardCharsets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TextNormalizerTest {
     @Test
     void shouldDecodeOneToFourByteSequences() {
-        final UnsafeBuffer buf = utf8("aé傻😀");
+        final byte[] bytes = "aé傻😀".getBytes(StandardCharsets.UTF_8);
         int i = 0;
         final int[] expected = {'a', 'é', '傻', 0x1F600};
         for (final int cp : expected) {
-            final int n = TextNormalizer.sequenceLength(buf.getByte(i) & 0xFF);
-            assertThat(TextNormalizer.decode(buf, i, n)).isEqualTo(cp);
+            final int n = TextNormalizer.sequenceLength(bytes[i] & 0xFF);
+            assertThat(TextNormalizer.decode(bytes, i, n)).isEqualTo(cp);
             i += n;
         }
-        assertThat(i).isEqualTo(buf.capacity());
+        assertThat(i).isEqualTo(bytes.length);
     }
 
     @Test
     void shouldDecodeATruncatedSequenceAsTheReplacementCharacter() {
-        final UnsafeBuffer buf = utf8("傻");
-        assertThat(TextNormalizer.decode(buf, 0, 2)).isEqualTo(TextNormalizer.REPLACEMENT);
+        final byte[] bytes = "傻".getBytes(StandardCharsets.UTF_8);
+        assertThat(TextNormalizer.decode(bytes, 0, 2)).isEqualTo(TextNormalizer.REPLACEMENT);
     }
 
     @Test
