@@ -35,6 +35,10 @@ public class BatchBenchmark {
     @Param({"raw", "zstd", "zstd-dict"})
     public String compression;
 
+    /** zstd level (the node uses 3, and {@code batch.zstd-large-level} 1 for payloads of 16 KiB or more). */
+    @Param({"3"})
+    public int level;
+
     private CodecCorpus corpus;
     private BatchEncoder encoder;
     private BatchDecoder decoder;
@@ -51,7 +55,7 @@ public class BatchBenchmark {
         corpus = new CodecCorpus();
         byte[] dictionary = compression.equals("zstd-dict") ? ProtocolDictionary.bytes() : null;
         int threshold = compression.equals("raw") ? Integer.MAX_VALUE : BatchEncoder.DEFAULT_COMPRESSION_THRESHOLD;
-        encoder = new BatchEncoder(threshold, BatchEncoder.DEFAULT_LEVEL, dictionary, Protocol.MAX_BATCH_RAW_LENGTH,
+        encoder = new BatchEncoder(threshold, level, dictionary, Protocol.MAX_BATCH_RAW_LENGTH,
                 Protocol.MAX_BATCH_COUNT);
         decoder = new BatchDecoder(dictionary, Protocol.MAX_BATCH_RAW_LENGTH);
         windows = CodecCorpus.SIZE / batchSize;
