@@ -58,7 +58,7 @@ public class RingBenchmark {
 
         /** Node settings over the fixture's, {@code key=value;...} (empty: none); see {@code RingFixture.config}. */
         @Param({""})
-        public String set;
+        public String set = "";
 
         RingFixture f;
         FusedStages stages;

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Smoke tests: the benchmark's chain does the work it claims (a benchmark that measures nothing is a bug). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -89,5 +90,20 @@ class RingBenchmarkTest {
             Thread.sleep(5);
         }
         assertThat(value.getAsLong()).isGreaterThanOrEqualTo(target);
+    }
+
+    @Test
+    void settingsShouldApplyOverTheFixtureAndBadOnesShouldFail() {
+        NodeConfig c = RingFixture.config(NodeConfig.WaitStrategy.YIELDING,
+                " batch.compression-threshold=2147483647 ; filter.words-file= ");
+        assertThat(c.get(NodeConfig.COMPRESSION_THRESHOLD)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(c.get(NodeConfig.WORDS_FILE)).isEmpty();
+        assertThat(c.get(NodeConfig.USER_RATE)).as("the fixture's own settings stay").isEqualTo(1_000);
+        assertThat(RingFixture.config(NodeConfig.WaitStrategy.YIELDING, "").get(NodeConfig.COMPRESSION_THRESHOLD))
+                .isEqualTo(NodeConfig.defaults().get(NodeConfig.COMPRESSION_THRESHOLD));
+        assertThatThrownBy(() -> RingFixture.config(NodeConfig.WaitStrategy.YIELDING, "batch.max-bytes"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("key=value");
+        assertThatThrownBy(() -> RingFixture.config(NodeConfig.WaitStrategy.YIELDING, "no.such.key=1"))
+                .hasMessageContaining("unknown key 'no.such.key'");
     }
 }
