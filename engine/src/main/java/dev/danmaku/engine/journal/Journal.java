@@ -215,6 +215,11 @@ public final class Journal implements AutoCloseable {
         return queue.rollCycle();
     }
 
+    /** Length of one roll cycle (one journal file), ms. */
+    public long cycleLengthMillis() {
+        return queue.rollCycle().lengthInMillis();
+    }
+
     /** Closes the writer and the queue. Readers must not be used afterwards. */
     @Override
     public synchronized void close() {

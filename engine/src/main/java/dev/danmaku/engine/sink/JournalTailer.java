@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class JournalTailer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JournalTailer.class);
+    /** How long before the end of {@link Position}'s window the tailer warns at start. */
+    static final long POSITION_HORIZON_WARNING_MS = TimeUnit.DAYS.toMillis(365);
 
     private final String name;
     private final Journal journal;
@@ -52,8 +54,19 @@ public final class JournalTailer implements AutoCloseable {
     }
 
     public JournalTailer start() {
+        warnIfPositionsEndSoon(System.currentTimeMillis());
         thread.start();
         return this;
+    }
+
+    /** Positions have a horizon per roll cycle (see {@link Position}); say so well before it is reached. */
+    private void warnIfPositionsEndSoon(long nowMs) {
+        long until = Position.validUntilMillis(journal.cycleLengthMillis());
+        if (until - nowMs < POSITION_HORIZON_WARNING_MS) {
+            LOG.warn("sink {}: journal positions with {} ms roll cycles end at {}; from then on this sink stops "
+                    + "writing (engine.sink.Position); a longer journal.roll-cycle ends later (hourly 2032, daily 2047)", name,
+                    journal.cycleLengthMillis(), java.time.Instant.ofEpochMilli(until));
+        }
     }
 
     public SinkMetrics metrics() {

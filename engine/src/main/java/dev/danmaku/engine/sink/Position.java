@@ -12,11 +12,12 @@ package dev.danmaku.engine.sink;
  * cycle numbers of the three roll cycles lie in disjoint ranges, which tells them apart):
  * <pre>
  *   roll cycle      cycle unit   window           covers
- *   daily           day          [0, 8192)        2024-10-04 + 22 years
- *   hourly          hour         [8192, 65536)    2025-11-26 + 6.5 years
- *   five-minutely   5 minutes    [65536, 131072)  2026-11-26 + 227 days (tests of rolling only)
+ *   daily           day          [0, 8192)        2024-10-04 + 22 years (to 2047-03-10)
+ *   hourly          hour         [8192, 65536)    2025-11-24 + 6.5 years (to 2032-06-10)
+ *   five-minutely   5 minutes    [65536, 131072)  2026-11-24 + 227 days (to 2027-07-09; tests of rolling)
  * </pre>
- * Outside its window, or past 2^30 documents in a cycle, {@link #of} throws rather than mis-order.
+ * Outside its window, or past 2^30 documents in a cycle, {@link #of} throws rather than mis-order;
+ * a sink's tailer warns at start when its journal's window ends within a year ({@link #validUntilMillis}).
  * The lasting fix is a Chronicle epoch for the journal (small cycle numbers) or a two-part
  * position; the engine.journal owner decides.
  */
@@ -77,5 +78,31 @@ public final class Position {
 
     public static int ordinal(long position) {
         return (int) (position & 0xFFFF);
+    }
+
+    /**
+     * When positions of a journal with cycles of {@code cycleLengthMillis} stop: the start of the first
+     * cycle outside its window (table above), ms since the epoch. Chronicle counts cycles from 1970.
+     *
+     * @param cycleLengthMillis one day, one hour or five minutes
+     * @return the first instant {@link #of} throws for, in ms since the epoch
+     * @throws IllegalArgumentException for another cycle length
+     */
+    public static long validUntilMillis(long cycleLengthMillis) {
+        long origin;
+        long cycles;
+        if (cycleLengthMillis == 86_400_000L) {
+            origin = DAILY_ORIGIN;
+            cycles = HOURLY_WINDOW - DAILY_WINDOW;
+        } else if (cycleLengthMillis == 3_600_000L) {
+            origin = HOURLY_ORIGIN;
+            cycles = FIVE_MINUTELY_WINDOW - HOURLY_WINDOW;
+        } else if (cycleLengthMillis == 300_000L) {
+            origin = FIVE_MINUTELY_ORIGIN;
+            cycles = WINDOWS_END - FIVE_MINUTELY_WINDOW;
+        } else {
+            throw new IllegalArgumentException("no Position window for cycles of " + cycleLengthMillis + " ms");
+        }
+        return (origin + cycles) * cycleLengthMillis;
     }
 }

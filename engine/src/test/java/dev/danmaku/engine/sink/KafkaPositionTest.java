@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Position (the danmaku.position header of every Kafka record) orders like the journal for today's indexes,
@@ -44,5 +45,21 @@ class KafkaPositionTest {
         assertThat(KafkaSinkWriter.resumePosition(last, new boolean[] {false, false, false, true}))
                 .as("an aborted partition with nothing visible: from the start").isEqualTo(Position.NONE);
         assertThat(KafkaSinkWriter.resumePosition(new long[0], new boolean[0])).isEqualTo(Position.NONE);
+    }
+
+    @Test
+    void validUntilShouldBeTheFirstCycleThatPositionsCannotOrder() {
+        for (RollCycles rc : new RollCycles[] {RollCycles.FAST_HOURLY, RollCycles.FAST_DAILY, RollCycles.FIVE_MINUTELY}) {
+            long until = Position.validUntilMillis(rc.lengthInMillis());
+            int lastCycle = (int) (until / rc.lengthInMillis()) - 1;
+            long last = rc.toIndex(lastCycle, 1 << 29);
+            assertThat(Position.document(Position.of(last, 7))).as("%s, last cycle", rc).isEqualTo(last);
+            assertThatThrownBy(() -> Position.of(rc.toIndex(lastCycle + 1, 0), 0)).as("%s, first cycle after", rc)
+                    .isInstanceOf(IllegalStateException.class);
+        }
+        assertThat(java.time.Instant.ofEpochMilli(Position.validUntilMillis(3_600_000L))).hasToString("2032-06-10T00:00:00Z");
+        assertThat(java.time.Instant.ofEpochMilli(Position.validUntilMillis(300_000L))).hasToString("2027-07-09T19:20:00Z");
+        assertThat(java.time.Instant.ofEpochMilli(Position.validUntilMillis(86_400_000L))).hasToString("2047-03-10T00:00:00Z");
+        assertThatThrownBy(() -> Position.validUntilMillis(60_000L)).isInstanceOf(IllegalArgumentException.class);
     }
 }
