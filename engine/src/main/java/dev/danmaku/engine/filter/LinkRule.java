@@ -39,8 +39,7 @@ public final class LinkRule {
 
     private final int minLevel;
     private final int[] cps;
-    /** Off-heap content is copied here first. */
-    private final byte[] copy;
+    private final ContentBytes content;
     private final int[][] keywords;
     /** Bit c set iff some keyword ends with code point c (all keywords are in the BMP). */
     private final long[] keywordLast = new long[1 << 10];
@@ -56,7 +55,7 @@ public final class LinkRule {
         }
         this.minLevel = minLevel;
         this.cps = new int[maxContentBytes];
-        this.copy = new byte[maxContentBytes];
+        this.content = new ContentBytes(maxContentBytes);
         this.keywords = toCodePoints(CONTACT_KEYWORDS);
         for (final int[] keyword : keywords) {
             final int last = keyword[keyword.length - 1];
@@ -81,16 +80,8 @@ public final class LinkRule {
         if (userLevel >= minLevel) {
             return false;
         }
-        final int examined = Math.min(len, cps.length);
-        buf.boundsCheck(off, examined);
-        final int n;
-        if (buf.byteArray() != null) {
-            final int from = Math.toIntExact(buf.wrapAdjustment()) + off;
-            n = fold(buf.byteArray(), from, from + examined);
-        } else {
-            buf.getBytes(off, copy, 0, examined); // off heap: not the ring's slots
-            n = fold(copy, 0, examined);
-        }
+        content.wrap(buf, off, Math.min(len, cps.length));
+        final int n = fold(content.bytes, content.from, content.to);
         return hasLink(n) || hasContactNumber(n);
     }
 

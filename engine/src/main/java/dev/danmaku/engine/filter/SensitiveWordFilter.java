@@ -71,8 +71,7 @@ public final class SensitiveWordFilter {
     private final int[] rangeStart;
     private final int[] rangeEnd;
     private int rangeCount;
-    /** Off-heap content is copied here before a scan. */
-    private final byte[] copy;
+    private final ContentBytes content;
 
     private SensitiveWordFilter(
         final String[] words,
@@ -97,7 +96,7 @@ public final class SensitiveWordFilter {
         this.startRingMask = ringSize - 1;
         this.rangeStart = new int[maxContentBytes + 1];
         this.rangeEnd = new int[maxContentBytes + 1];
-        this.copy = new byte[maxContentBytes];
+        this.content = new ContentBytes(maxContentBytes);
         final Long2LongHashMap.KeyIterator keys = transitions.keySet().iterator();
         while (keys.hasNext()) {
             final long key = keys.nextValue();
@@ -242,41 +241,24 @@ public final class SensitiveWordFilter {
     }
 
     private int run(final DirectBuffer buf, final int off, final int len, final boolean collectMasks) {
-        // Plain array reads. The ring's slots are heap buffers; an off-heap one is copied first (into the
-        // scratch array, or a new one past maxContentBytes: not a node path). Recorded offsets stay buffer-relative.
-        buf.boundsCheck(off, len);
-        final byte[] array;
-        final int adjustment;
-        if (buf.byteArray() != null) {
-            array = buf.byteArray();
-            adjustment = Math.toIntExact(buf.wrapAdjustment());
-        } else {
-            array = len <= copy.length ? copy : new byte[len];
-            buf.getBytes(off, array, 0, len);
-            adjustment = -off;
-        }
-        final int end = adjustment + off + len;
+        content.wrap(buf, off, len); // plain array reads; recorded offsets stay buffer-relative
+        final byte[] array = content.bytes;
+        final int shift = content.shift;
+        final int end = content.to;
         int state = ROOT;
         long fed = 0;
         boolean masked = false;
         rangeCount = 0;
-        int i = adjustment + off;
+        int i = content.from;
         while (i < end) {
+            final int n = Math.min(TextNormalizer.sequenceLength(array[i] & 0xFF), end - i);
+            final int cp = TextNormalizer.fold(TextNormalizer.decode(array, i, n));
             final int cpStart = i;
-            final int b0 = array[i] & 0xFF;
-            int cp;
-            if (b0 < 0x80) {
-                i++;
-                cp = b0 >= 'A' && b0 <= 'Z' ? b0 + 32 : b0; // TextNormalizer.fold for ASCII
-            } else {
-                final int n = Math.min(TextNormalizer.sequenceLength(b0), end - i);
-                cp = TextNormalizer.fold(TextNormalizer.decode(array, i, n));
-                i += n;
-            }
+            i += n;
             if (TextNormalizer.isSeparator(cp)) {
                 continue;
             }
-            startRing[(int)(fed & startRingMask)] = cpStart - adjustment;
+            startRing[(int)(fed & startRingMask)] = cpStart - shift;
             fed++;
             if (state == ROOT && cp < 0x10000 && (rootFirst[cp >>> 6] & (1L << cp)) == 0) {
                 continue; // next(ROOT, cp) == ROOT, which has no output
@@ -288,7 +270,7 @@ public final class SensitiveWordFilter {
                 if (maskPolicy[w]) {
                     masked = true;
                     if (collectMasks) {
-                        addRange(startRing[(int)((fed - wordCodePoints[w]) & startRingMask)], i - adjustment);
+                        addRange(startRing[(int)((fed - wordCodePoints[w]) & startRingMask)], i - shift);
                     }
                 } else if (!collectMasks) {
                     return w;

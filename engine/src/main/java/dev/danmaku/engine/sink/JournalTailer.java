@@ -64,8 +64,8 @@ public final class JournalTailer implements AutoCloseable {
         long until = Position.validUntilMillis(journal.cycleLengthMillis());
         if (until - nowMs < POSITION_HORIZON_WARNING_MS) {
             LOG.warn("sink {}: journal positions with {} ms roll cycles end at {}; from then on this sink stops "
-                    + "writing (engine.sink.Position); a longer journal.roll-cycle ends later (hourly 2032, daily 2047)", name,
-                    journal.cycleLengthMillis(), java.time.Instant.ofEpochMilli(until));
+                    + "writing (engine.sink.Position); a longer journal.roll-cycle ends later (docs/kafka.md, Limits)",
+                    name, journal.cycleLengthMillis(), java.time.Instant.ofEpochMilli(until));
         }
     }
 
