@@ -1,5 +1,6 @@
 package dev.danmaku.engine.sink;
 
+import dev.danmaku.router.store.RedisEndpoint;
 import dev.danmaku.engine.admin.AdminServer;
 import dev.danmaku.engine.filter.BanList;
 import dev.danmaku.engine.filter.CurrentBanList;

@@ -1,5 +1,6 @@
 package dev.danmaku.engine.sink;
 
+import dev.danmaku.router.store.RedisEndpoint;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;

@@ -1,5 +1,6 @@
 package dev.danmaku.engine.sink;
 
+import dev.danmaku.router.store.RedisEndpoint;
 import dev.danmaku.engine.journal.JournalLayout;
 import dev.danmaku.engine.journal.JournalRecord;
 import io.lettuce.core.RedisFuture;

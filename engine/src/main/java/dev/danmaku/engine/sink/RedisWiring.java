@@ -1,5 +1,6 @@
 package dev.danmaku.engine.sink;
 
+import dev.danmaku.router.store.RedisEndpoint;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.danmaku.engine.admin.AdminServer;
 import dev.danmaku.engine.admin.NodeMetrics;

@@ -1,5 +1,6 @@
 package dev.danmaku.engine.sink;
 
+import dev.danmaku.router.store.RedisEndpoint;
 import dev.danmaku.testkit.RedisServer;
 import org.agrona.concurrent.SystemEpochClock;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.danmaku.engine.sink;
 
+import dev.danmaku.router.store.RedisEndpoint;
 import dev.danmaku.codec.AckDecoder;
 import dev.danmaku.codec.FrameDecoder;
 import dev.danmaku.codec.FrameType;

@@ -1,4 +1,4 @@
-package dev.danmaku.engine.sink;
+package dev.danmaku.router.store;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -150,6 +150,15 @@ public final class RedisEndpoint implements AutoCloseable {
             return ((StatefulRedisClusterConnection<K, V>) c).async();
         }
         return ((StatefulRedisConnection<K, V>) connection).async();
+    }
+
+    /** The sync commands common to both kinds of connection made by {@link #connect}. */
+    @SuppressWarnings("unchecked")
+    public static <K, V> io.lettuce.core.cluster.api.sync.RedisClusterCommands<K, V> sync(StatefulConnection<K, V> connection) {
+        if (connection instanceof StatefulRedisClusterConnection<?, ?> c) {
+            return ((StatefulRedisClusterConnection<K, V>) c).sync();
+        }
+        return ((StatefulRedisConnection<K, V>) connection).sync();
     }
 
     /** A new pub/sub connection; in a cluster, PUBLISH reaches subscribers on every node. */
