@@ -35,6 +35,8 @@ public enum ErrorCode {
 
     ROOM_NOT_FOUND(300, false, "no such room"),
     TOO_MANY_ROOMS(301, true, "room limit reached"),
+    ROOM_MOVING(302, true, "room is moving to another node, retry"),
+    CLUSTER_UNAVAILABLE(303, true, "cluster map unavailable: this node takes no new rooms"),
 
     UNAUTHENTICATED(400, false, "authentication required"),
     AUTH_FAILED(401, false, "token rejected"),

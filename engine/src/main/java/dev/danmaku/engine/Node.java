@@ -5,6 +5,8 @@ import dev.danmaku.codec.Protocol;
 import dev.danmaku.engine.admin.AdminServer;
 import dev.danmaku.engine.admin.NodeMetrics;
 import dev.danmaku.engine.auth.TokenVerifier;
+import dev.danmaku.engine.cluster.ClusterMember;
+import dev.danmaku.router.NodeState;
 import dev.danmaku.engine.config.NodeConfig;
 import dev.danmaku.engine.filter.AdmitCounters;
 import dev.danmaku.engine.filter.Classifier;
@@ -71,6 +73,8 @@ public final class Node implements AutoCloseable {
     private volatile boolean closed;
     /** The Kafka sink, or null when kafka.bootstrap-servers is empty. */
     private final KafkaSink kafkaSink;
+    /** Cluster membership, or null on a single node (cluster.redis-uri empty). */
+    private final ClusterMember cluster;
 
     private Node(NodeConfig config) throws Exception {
         this.config = config;
@@ -109,6 +113,20 @@ public final class Node implements AutoCloseable {
         }
 
         wiring = new EngineWiring(config, nanoClock, stageMetrics, stages.decode(), stages.admit(), sequencer, fanout);
+        String redisCluster = config.get(NodeConfig.CLUSTER_REDIS);
+        if (redisCluster.isBlank()) {
+            cluster = null;
+        } else {
+            String self = config.get(NodeConfig.NODE_ID);
+            cluster = new ClusterMember(new ClusterMember.Settings(redisCluster.trim(), config.get(NodeConfig.CLUSTER_NAME),
+                    self, config.get(NodeConfig.CLUSTER_LEASE_MS), config.get(NodeConfig.CLUSTER_RENEW_MS),
+                    config.get(NodeConfig.CLUSTER_POLL_MS), config.get(NodeConfig.REDIS_TIMEOUT_MS),
+                    config.get(NodeConfig.CLUSTER_HANDOFF_TTL_MS),
+                    config.get(NodeConfig.CLUSTER_REJOIN) == NodeConfig.RejoinAs.ACTIVE ? NodeState.ACTIVE : NodeState.JOINING),
+                    wiring);
+            sequencer.cluster(self, cluster);
+            fanout.cluster(self, cluster);
+        }
         long interval = config.get(NodeConfig.BATCH_INTERVAL_MS);
         wiring.start(interval == 0 ? 50 : Math.max(1, interval / 2));
 
@@ -129,6 +147,9 @@ public final class Node implements AutoCloseable {
         }
         // ---- end Kafka sink ----
 
+        if (cluster != null) {
+            metrics.addCluster(cluster, stageMetrics);
+        }
         admin = new AdminServer(config.get(NodeConfig.ADMIN_HOST), config.get(NodeConfig.ADMIN_PORT), metrics,
                 fanout::snapshot, new AdminServer.Health() {
                     @Override
@@ -137,7 +158,8 @@ public final class Node implements AutoCloseable {
                             return "down";
                         }
                         boolean behind = (kafkaSink != null && kafkaSink.degraded()) // a sink behind or failing
-                                || (redis != null && redis.degraded());
+                                || (redis != null && redis.degraded())
+                                || (cluster != null && cluster.stale()); // serving what it holds, nothing new
                         return behind ? "degraded" : "up";
                     }
 
@@ -149,6 +171,20 @@ public final class Node implements AutoCloseable {
                         body.put("rooms", fanout.snapshot().size());
                         body.put("ringRemaining", wiring.remainingCapacity());
                         body.put("journalIndex", stageMetrics.journalIndex);
+                        body.put("accepted", stageMetrics.accepted);
+                        body.put("viewers", fanout.snapshot().stream().mapToLong(FanoutHandler.RoomSummary::viewers).sum());
+                        if (cluster != null) {
+                            com.fasterxml.jackson.databind.node.ObjectNode c = body.putObject("cluster");
+                            c.put("name", cluster.name());
+                            c.put("redis", cluster.redisOk() ? "ok" : "unreachable");
+                            c.put("stale", cluster.stale());
+                            c.put("mapVersion", cluster.mapVersion());
+                            c.put("state", cluster.state());
+                            c.put("outgoing", cluster.outgoingCount());
+                            c.put("movedOut", cluster.movedOut());
+                            c.put("movedIn", cluster.movedIn());
+                            c.put("lastError", cluster.lastError());
+                        }
                         if (redis != null) {
                             redis.describe(body);
                         }
@@ -164,9 +200,36 @@ public final class Node implements AutoCloseable {
         if (redis != null) {
             redis.attach(admin, metrics);
         }
+        if (cluster != null) {
+            cluster.start(advertisedAddress(config, wsPort), advertisedAdmin(config, admin.port()));
+        }
         LOG.info("node {} ready: ws://{}:{}{} (transport {}), admin http://{}:{}/ , data {}",
                 config.get(NodeConfig.NODE_ID), config.get(NodeConfig.WS_HOST), wsPort, config.get(NodeConfig.WS_PATH),
                 epoll ? "epoll" : "nio", config.get(NodeConfig.ADMIN_HOST), admin.port(), dataDir.toAbsolutePath());
+    }
+
+    private static String advertisedAddress(NodeConfig config, int port) {
+        String a = config.get(NodeConfig.CLUSTER_ADDRESS).trim();
+        if (!a.isEmpty()) {
+            return a;
+        }
+        String host = config.get(NodeConfig.WS_HOST);
+        return "ws://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host) + ":" + port
+                + config.get(NodeConfig.WS_PATH);
+    }
+
+    private static String advertisedAdmin(NodeConfig config, int port) {
+        String a = config.get(NodeConfig.CLUSTER_ADMIN).trim();
+        if (!a.isEmpty()) {
+            return a;
+        }
+        String host = config.get(NodeConfig.ADMIN_HOST);
+        return "http://" + (host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host) + ":" + port;
+    }
+
+    /** The cluster membership, or null on a single node. */
+    public ClusterMember cluster() {
+        return cluster;
     }
 
     /** Starts a node; throws if it cannot (port in use, unreadable data directory, ...). */
@@ -205,6 +268,18 @@ public final class Node implements AutoCloseable {
             public void onRoomCreated(long roomId, long epoch, long createTimeMs, long documentIndex) {
                 sequencer.recoverRoom(roomId, epoch, 0);
                 fanout.newRoom(roomId, epoch, 0);
+            }
+
+            @Override
+            public void onReleased(long roomId, long epoch, long lastSequence, long documentIndex) {
+                sequencer.forgetRoom(roomId);
+                fanout.rooms().remove(roomId);
+            }
+
+            @Override
+            public void onAdopted(long roomId, long epoch, long base, long previousEpoch, long documentIndex) {
+                sequencer.recoverRoom(roomId, epoch, base);
+                fanout.newRoom(roomId, epoch, base).adopted(previousEpoch, base);
             }
 
             @Override
@@ -266,6 +341,9 @@ public final class Node implements AutoCloseable {
         }
         closed = true;
         LOG.info("shutting down: no new connections, sealing pending batches");
+        if (cluster != null) {
+            cluster.close(); // its lease runs out by itself: a restart within it keeps the rooms here
+        }
         ws.stopAccepting();
         try {
             wiring.drain(5_000);

@@ -37,6 +37,20 @@ public final class NodeMain implements Callable<Integer> {
             description = "Redis for the sink, shared bans and quota: redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT]")
     String redis;
 
+    @Option(names = "--cluster", paramLabel = "URI",
+            description = "join the cluster whose map is in this Redis (sets cluster.redis-uri; docs/cluster.md)")
+    String cluster;
+
+    @Option(names = "--cluster-name", paramLabel = "NAME", description = "the cluster's name (default: default)")
+    String clusterName;
+
+    @Option(names = "--node-id", paramLabel = "ID", description = "this node's id in the cluster (sets node.id)")
+    String nodeId;
+
+    @Option(names = "--advertise", paramLabel = "URL",
+            description = "the WebSocket URL other nodes redirect clients to (default ws://HOST:PORT/ws)")
+    String advertise;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "set any config key, e.g. --set batch.interval-ms=0")
     java.util.List<String> settings = new java.util.ArrayList<>();
 
@@ -74,6 +88,18 @@ public final class NodeMain implements Callable<Integer> {
             if (kafka != null) {
                 b.set(NodeConfig.KAFKA_BOOTSTRAP.name(), kafka, "--kafka");
             }
+            if (cluster != null) {
+                b.set(NodeConfig.CLUSTER_REDIS.name(), cluster, "--cluster");
+            }
+            if (clusterName != null) {
+                b.set(NodeConfig.CLUSTER_NAME.name(), clusterName, "--cluster-name");
+            }
+            if (nodeId != null) {
+                b.set(NodeConfig.NODE_ID.name(), nodeId, "--node-id");
+            }
+            if (advertise != null) {
+                b.set(NodeConfig.CLUSTER_ADDRESS.name(), advertise, "--advertise");
+            }
             for (String s : settings) {
                 int eq = s.indexOf('=');
                 if (eq <= 0) {
@@ -83,7 +109,8 @@ public final class NodeMain implements Callable<Integer> {
                 b.set(s.substring(0, eq).trim(), s.substring(eq + 1), "--set");
             }
             cfg = b.build();
-        } catch (ConfigException e) {
+            checkCluster(cfg);
+        } catch (ConfigException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 1;
         }
@@ -113,6 +140,27 @@ public final class NodeMain implements Callable<Integer> {
         stop.await();
         node.close();
         return 0;
+    }
+
+    /** Cluster settings that would only fail later, checked now with one-line reasons. */
+    static void checkCluster(NodeConfig cfg) {
+        String uri = cfg.get(NodeConfig.CLUSTER_REDIS).trim();
+        if (uri.isEmpty()) {
+            return;
+        }
+        if (!(uri.startsWith("redis://") || uri.startsWith("rediss://") || uri.startsWith("redis-cluster://"))) {
+            throw new IllegalArgumentException("--cluster expects redis://HOST:PORT or redis-cluster://HOST:PORT[,...], got '"
+                    + uri + "'");
+        }
+        dev.danmaku.router.Member.requireId(cfg.get(NodeConfig.NODE_ID));
+        if (!cfg.get(NodeConfig.CLUSTER_NAME).matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException("cluster.name must be 1-64 characters of A-Z a-z 0-9 . _ -, got '"
+                    + cfg.get(NodeConfig.CLUSTER_NAME) + "'");
+        }
+        if (cfg.get(NodeConfig.CLUSTER_RENEW_MS) * 2 > cfg.get(NodeConfig.CLUSTER_LEASE_MS)) {
+            throw new IllegalArgumentException("cluster.renew-ms (" + cfg.get(NodeConfig.CLUSTER_RENEW_MS)
+                    + ") must be at most half of cluster.lease-ms (" + cfg.get(NodeConfig.CLUSTER_LEASE_MS) + ")");
+        }
     }
 
     public static void main(String[] args) {

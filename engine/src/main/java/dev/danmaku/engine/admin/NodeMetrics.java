@@ -121,6 +121,20 @@ public final class NodeMetrics {
     private final List<SinkGauges> sinks = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Adds a journal sink's series (danmaku_sink_*{sink="NAME"}); call once per sink, any thread. */
+    /** Cluster mode: membership, the map, rooms moving in and out (call once at startup). */
+    public void addCluster(dev.danmaku.engine.cluster.ClusterMember c, StageMetrics stages) {
+        gauge("danmaku_cluster_map_version", "version of the shard map this node follows", c::mapVersion);
+        gauge("danmaku_cluster_redis_up", "1 while the cluster's Redis answers", () -> c.redisOk() ? 1 : 0);
+        gauge("danmaku_cluster_stale", "1 while the map is stale (Redis silent over a lease): no new rooms taken",
+                () -> c.stale() ? 1 : 0);
+        gauge("danmaku_cluster_outgoing_rooms", "rooms this node still has to hand over", c::outgoingCount);
+        counter("danmaku_cluster_rooms_moved_out", "rooms handed over to another node", c::movedOut);
+        counter("danmaku_cluster_rooms_moved_in", "rooms adopted from another node", c::movedIn);
+        counter("danmaku_cluster_nodes_marked_gone", "members this node marked gone (lease expired)", c::markedGone);
+        counter("danmaku_cluster_redirects", "requests answered REDIRECT", () -> stages.redirects);
+        counter("danmaku_cluster_moved_sent", "MOVED frames sent to viewers", () -> stages.movedSent);
+    }
+
     public void addSink(SinkMetrics m, LongSupplier ageMs, LongSupplier retries) {
         sinks.add(new SinkGauges(m, ageMs, retries));
     }

@@ -170,6 +170,32 @@ public final class NodeConfig {
     public static final ConfigKey<Integer> REDIS_QUOTA_QUEUE = ConfigKey.intKey("redis.quota-queue", 65_536, 1_024,
             1 << 24, "bullets queued for the quota guard; when full they are not counted (counted as skipped)");
     // --- end redis ---
+    // ---- cluster (engine.cluster; docs/cluster.md): off while cluster.redis-uri is empty ----
+    /** The state a node puts itself back in when it finds itself gone from the map. */
+    public enum RejoinAs { ACTIVE, JOINING }
+
+    public static final ConfigKey<String> CLUSTER_REDIS = ConfigKey.stringKey("cluster.redis-uri", "",
+            "Redis that holds the cluster's shard map and membership (redis://HOST:PORT or redis-cluster://...); "
+                    + "empty = a single node");
+    public static final ConfigKey<String> CLUSTER_NAME = ConfigKey.stringKey("cluster.name", "default",
+            "the cluster's name (several clusters may share one Redis)");
+    public static final ConfigKey<String> CLUSTER_ADDRESS = ConfigKey.stringKey("cluster.advertise-address", "",
+            "the WebSocket URL other nodes redirect clients to (empty = ws://transport.host:port/path, 127.0.0.1 for 0.0.0.0)");
+    public static final ConfigKey<String> CLUSTER_ADMIN = ConfigKey.stringKey("cluster.advertise-admin", "",
+            "the admin URL the router uses (empty = http://admin.host:admin.port)");
+    public static final ConfigKey<Long> CLUSTER_LEASE_MS = ConfigKey.longKey("cluster.lease-ms", 5_000, 500, 600_000,
+            "membership lease: a node whose lease is this long overdue is marked gone and its rooms move");
+    public static final ConfigKey<Long> CLUSTER_RENEW_MS = ConfigKey.longKey("cluster.renew-ms", 1_000, 50, 60_000,
+            "how often the lease is renewed (well below cluster.lease-ms)");
+    public static final ConfigKey<Long> CLUSTER_POLL_MS = ConfigKey.longKey("cluster.poll-ms", 500, 20, 60_000,
+            "how often the map and the other nodes' handovers are read (pub/sub also wakes the node)");
+    public static final ConfigKey<Long> CLUSTER_HANDOFF_TTL_MS = ConfigKey.longKey("cluster.handoff-ttl-ms", 600_000,
+            10_000, 86_400_000, "how long a room's handoff document stays in Redis for its new owner");
+    public static final ConfigKey<RejoinAs> CLUSTER_REJOIN = ConfigKey.enumKey("cluster.rejoin-as", RejoinAs.ACTIVE,
+            RejoinAs.class, "state a restarted node that finds itself gone puts itself back in (its old rooms come back by handoff)");
+    static final List<ConfigKey<?>> CLUSTER_KEYS = List.of(CLUSTER_REDIS, CLUSTER_NAME, CLUSTER_ADDRESS, CLUSTER_ADMIN,
+            CLUSTER_LEASE_MS, CLUSTER_RENEW_MS, CLUSTER_POLL_MS, CLUSTER_HANDOFF_TTL_MS, CLUSTER_REJOIN);
+    // ---- end cluster ----
     // ---- Kafka sink (engine.sink.Kafka*; docs/kafka.md) ----
     public static final ConfigKey<String> KAFKA_BOOTSTRAP = ConfigKey.stringKey("kafka.bootstrap-servers", "",
             "HOST:PORT[,HOST:PORT] of the Kafka cluster the journal is fed to (empty = the Kafka sink is off)");
@@ -212,7 +238,7 @@ public final class NodeConfig {
             JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT,
             REDIS_URI, REDIS_TIMEOUT_MS, REDIS_SINK, REDIS_SINK_BATCH, REDIS_POOL_SIZE, REDIS_DEGRADED_AGE_MS,
             REDIS_BANS, REDIS_BANS_RELOAD_MS, REDIS_QUOTA, REDIS_QUOTA_LIMIT, REDIS_QUOTA_WINDOW_MS, REDIS_QUOTA_QUEUE),
-            KAFKA_KEYS);
+            CLUSTER_KEYS, KAFKA_KEYS);
 
     @SafeVarargs
     private static List<ConfigKey<?>> concat(List<ConfigKey<?>>... groups) {

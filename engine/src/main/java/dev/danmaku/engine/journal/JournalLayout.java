@@ -49,6 +49,20 @@ import java.nio.ByteOrder;
  *  11      4     new epoch      u32
  *  15      1     reason         u8, {@link EpochReason#code()}
  *  16      8     time           i64, node clock, Unix ms
+ *
+ * RELEASED (kind 4): the room left this node (handed to another one in a cluster), 31 bytes
+ *   3      8     room id        u64
+ *  11      4     epoch          u32, the room's epoch here
+ *  15      8     last sequence  u64, the last sequence this node assigned
+ *  23      8     time           i64, node clock, Unix ms
+ *
+ * ADOPTED (kind 5): the room came to this node from another one, 35 bytes; it continues under the
+ * new epoch, its next bullet has sequence base + 1
+ *   3      8     room id        u64
+ *  11      4     epoch          u32, the room's new epoch here
+ *  15      8     base sequence  u64, the previous owner's last sequence
+ *  23      4     previous epoch u32, the epoch at the previous owner
+ *  27      8     time           i64, node clock, Unix ms
  * </pre>
  *
  * The brief lists the BULLET fields as room, epoch, seq, timestamp, user, accept time, level, strings;
@@ -75,6 +89,8 @@ public final class JournalLayout {
     public static final int KIND_BULLET = 1;
     public static final int KIND_ROOM = 2;
     public static final int KIND_EPOCH = 3;
+    public static final int KIND_RELEASED = 4;
+    public static final int KIND_ADOPTED = 5;
 
     /** Room id offset, every kind. */
     public static final int ROOM_OFFSET = 3;
@@ -99,6 +115,15 @@ public final class JournalLayout {
     public static final int EPOCH_REASON_OFFSET = 15;
     public static final int EPOCH_TIME_OFFSET = 16;
     public static final int EPOCH_LENGTH = 24;
+
+    public static final int RELEASED_LAST_SEQUENCE_OFFSET = 15;
+    public static final int RELEASED_TIME_OFFSET = 23;
+    public static final int RELEASED_LENGTH = 31;
+
+    public static final int ADOPTED_BASE_OFFSET = 15;
+    public static final int ADOPTED_PREVIOUS_EPOCH_OFFSET = 23;
+    public static final int ADOPTED_TIME_OFFSET = 27;
+    public static final int ADOPTED_LENGTH = 35;
 
     /** Smallest record of any kind, bytes. */
     public static final int MIN_RECORD_LENGTH = ROOM_LENGTH;

@@ -61,6 +61,12 @@ public final class JournalRecord {
             case KIND_EPOCH:
                 requireLength(EPOCH_LENGTH);
                 break;
+            case KIND_RELEASED:
+                requireLength(RELEASED_LENGTH);
+                break;
+            case KIND_ADOPTED:
+                requireLength(ADOPTED_LENGTH);
+                break;
             default:
                 // A kind from a newer writer: readable as kind + length only; handlers skip it.
                 break;
@@ -102,6 +108,21 @@ public final class JournalRecord {
     /** {@link JournalLayout#KIND_BULLET}, {@link JournalLayout#KIND_ROOM}, {@link JournalLayout#KIND_EPOCH}, or an unknown kind. */
     public int kind() {
         return kind;
+    }
+
+    /** RELEASED: the last sequence the node assigned before the room left. */
+    public long releasedLastSequence() {
+        return buffer.getLong(offset + RELEASED_LAST_SEQUENCE_OFFSET, ORDER);
+    }
+
+    /** ADOPTED: the previous owner's last sequence (this node's first is base + 1). */
+    public long adoptedBaseSequence() {
+        return buffer.getLong(offset + ADOPTED_BASE_OFFSET, ORDER);
+    }
+
+    /** ADOPTED: the room's epoch at the previous owner. */
+    public long adoptedPreviousEpoch() {
+        return buffer.getInt(offset + ADOPTED_PREVIOUS_EPOCH_OFFSET, ORDER) & 0xFFFF_FFFFL;
     }
 
     /** Chronicle index of the document this record is in. */

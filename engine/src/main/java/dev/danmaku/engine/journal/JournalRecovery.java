@@ -32,6 +32,14 @@ public final class JournalRecovery {
         default void onEpoch(long roomId, long epoch, EpochReason reason, long timeMs, long documentIndex) {
         }
 
+        /** A RELEASED record: the room left this node; forget it. */
+        default void onReleased(long roomId, long epoch, long lastSequence, long documentIndex) {
+        }
+
+        /** An ADOPTED record: the room came from another node and continues under {@code epoch} after {@code base}. */
+        default void onAdopted(long roomId, long epoch, long base, long previousEpoch, long documentIndex) {
+        }
+
         /** A BULLET record; {@code bullet} is valid only during the call. */
         default void onBullet(JournalRecord bullet, long documentIndex) {
         }
@@ -122,6 +130,15 @@ public final class JournalRecovery {
                     epochs++;
                     visitor.onEpoch(record.roomId(), record.epoch(), EpochReason.fromCode(record.epochReasonCode()),
                             record.epochTimeMs(), documentIndex);
+                    break;
+                case JournalLayout.KIND_RELEASED:
+                    rooms++;
+                    visitor.onReleased(record.roomId(), record.epoch(), record.releasedLastSequence(), documentIndex);
+                    break;
+                case JournalLayout.KIND_ADOPTED:
+                    rooms++;
+                    visitor.onAdopted(record.roomId(), record.epoch(), record.adoptedBaseSequence(),
+                            record.adoptedPreviousEpoch(), documentIndex);
                     break;
                 default:
                     unknown++;

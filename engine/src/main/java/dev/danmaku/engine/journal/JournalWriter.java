@@ -163,6 +163,51 @@ public final class JournalWriter implements AutoCloseable {
     }
 
     /**
+     * Appends a RELEASED record: the room left this node after {@code lastSequence} of {@code epoch}.
+     *
+     * @return false, changing nothing, if the document is full
+     */
+    public boolean appendReleased(final long roomId, final long epoch, final long lastSequence, final long timeMs) {
+        if (!fits(RELEASED_LENGTH)) {
+            return false;
+        }
+        final int p = position;
+        buffer.putByte(p + KIND_OFFSET, (byte) KIND_RELEASED);
+        buffer.putShort(p + LENGTH_OFFSET, (short) RELEASED_LENGTH, ORDER);
+        buffer.putLong(p + ROOM_OFFSET, roomId, ORDER);
+        buffer.putInt(p + EPOCH_OFFSET, (int) epoch, ORDER);
+        buffer.putLong(p + RELEASED_LAST_SEQUENCE_OFFSET, lastSequence, ORDER);
+        buffer.putLong(p + RELEASED_TIME_OFFSET, timeMs, ORDER);
+        position = p + RELEASED_LENGTH;
+        count++;
+        return true;
+    }
+
+    /**
+     * Appends an ADOPTED record: the room came from another node and continues here under
+     * {@code epoch} after {@code baseSequence} (the previous owner's last, in {@code previousEpoch}).
+     *
+     * @return false, changing nothing, if the document is full
+     */
+    public boolean appendAdopted(final long roomId, final long epoch, final long baseSequence, final long previousEpoch,
+                                 final long timeMs) {
+        if (!fits(ADOPTED_LENGTH)) {
+            return false;
+        }
+        final int p = position;
+        buffer.putByte(p + KIND_OFFSET, (byte) KIND_ADOPTED);
+        buffer.putShort(p + LENGTH_OFFSET, (short) ADOPTED_LENGTH, ORDER);
+        buffer.putLong(p + ROOM_OFFSET, roomId, ORDER);
+        buffer.putInt(p + EPOCH_OFFSET, (int) epoch, ORDER);
+        buffer.putLong(p + ADOPTED_BASE_OFFSET, baseSequence, ORDER);
+        buffer.putInt(p + ADOPTED_PREVIOUS_EPOCH_OFFSET, (int) previousEpoch, ORDER);
+        buffer.putLong(p + ADOPTED_TIME_OFFSET, timeMs, ORDER);
+        position = p + ADOPTED_LENGTH;
+        count++;
+        return true;
+    }
+
+    /**
      * Appends the document built since the last commit as one Chronicle excerpt and, with
      * {@link SyncPolicy#FSYNC}, forces it to disk. When this returns, the records are journaled:
      * ACK them.

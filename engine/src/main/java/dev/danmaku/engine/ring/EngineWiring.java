@@ -162,6 +162,25 @@ public final class EngineWiring implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Publishes a cluster event ({@link RingEvent#KIND_CLUSTER}, {@code _RELEASE}, {@code _INSTALL})
+     * for {@code roomId} with {@code payload}; false if the ring is full (the caller retries). Any thread.
+     */
+    public boolean tryPublishCluster(int kind, long roomId, Object payload) {
+        long seq;
+        try {
+            seq = ring.tryNext();
+        } catch (InsufficientCapacityException e) {
+            return false;
+        }
+        RingEvent ev = ring.get(seq);
+        ev.reset(kind, null, clock.nanoTime());
+        ev.roomId = roomId;
+        ev.payload = payload;
+        ring.publish(seq);
+        return true;
+    }
+
     /** Slots free. */
     public long remainingCapacity() {
         return ring.remainingCapacity();

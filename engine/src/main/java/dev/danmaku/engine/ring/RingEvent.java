@@ -23,6 +23,12 @@ public final class RingEvent {
     public static final int KIND_DISCONNECT = 3;
     /** Seal every pending batch now (graceful shutdown). */
     public static final int KIND_FLUSH = 4;
+    /** Cluster mode: a new {@code cluster.Ownership} in {@link #payload} (a map change). */
+    public static final int KIND_CLUSTER = 5;
+    /** Cluster mode: hand {@link #roomId} over to its new owner now (the journal stage decides if it still must). */
+    public static final int KIND_RELEASE = 6;
+    /** Cluster mode: install the room handed over in {@link #payload} (a {@code cluster.HandoffDocument}). */
+    public static final int KIND_INSTALL = 7;
 
     /** Largest frame a slot holds: every valid client frame except AUTH, which never enters the ring. */
     public static final int SLOT_BYTES = 1024;
@@ -67,6 +73,14 @@ public final class RingEvent {
     public long acceptedAtMs;
     /** Journal document that holds this record (set at commit), or -1. */
     public long journalIndex;
+    /**
+     * Journal stage, cluster mode: the request's room is owned elsewhere; answer REDIRECT to this
+     * WebSocket URL (KIND_FRAME), or send MOVED to this URL to the room's viewers (KIND_RELEASE).
+     */
+    public String redirectAddress;
+    /** Cluster events: what they carry (see the kinds). */
+    public Object payload;
+
     /** Journal stage: the duplicate filter's key, computed by its prefetch pass (valid if {@link #keyed}). */
     public long dedupKey;
     public boolean keyed;
@@ -95,6 +109,8 @@ public final class RingEvent {
         journalIndex = -1;
         dedupKey = 0;
         keyed = false;
+        redirectAddress = null;
+        payload = null;
     }
 
     /** Marks the event rejected with {@code code} (the first reject wins). */

@@ -98,6 +98,12 @@ public final class Leaderboard {
         return score > otherScore || (score == otherScore && Long.compareUnsigned(user, otherUser) < 0);
     }
 
+    /** Visits every tracked sender and score (unordered). Off the per-bullet path: a room's handoff. */
+    public void forEach(org.agrona.collections.LongLongConsumer visitor) {
+        flush();
+        scores.forEachLong(visitor);
+    }
+
     /** Senders tracked. */
     public int size() {
         flush();

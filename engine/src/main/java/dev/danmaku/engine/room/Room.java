@@ -30,6 +30,13 @@ public final class Room {
     public boolean dirty;
     /** Bullets since the last RANKING push. */
     public boolean rankingChanged;
+    /**
+     * A room adopted from another node (cluster): history up to {@link #base} is the previous
+     * owner's, in {@link #previousEpoch}; this node's own bullets start at base + 1 in {@link #epoch()}.
+     * 0 and 0 for a room that began here.
+     */
+    private long previousEpoch;
+    private long base;
 
     public Room(long id, long epoch, RoomHistory history, Leaderboard leaderboard, int loops) {
         this.id = id;
@@ -55,6 +62,26 @@ public final class Room {
             history.resetAfter(lastSequence);
             sealedSequence = lastSequence;
         }
+    }
+
+    /** Marks the room as continuing {@code previousEpoch} after {@code base} (see {@link #previousEpoch}). */
+    public void adopted(long previousEpoch, long base) {
+        this.previousEpoch = previousEpoch;
+        this.base = base;
+    }
+
+    public long previousEpoch() {
+        return previousEpoch;
+    }
+
+    /** The previous owner's last sequence (adopted rooms), else 0. */
+    public long base() {
+        return base;
+    }
+
+    /** The epoch bullet {@code sequence} was sequenced in. */
+    public long epochOf(long sequence) {
+        return sequence <= base && previousEpoch != 0 ? previousEpoch : epoch;
     }
 
     public RoomHistory history() {

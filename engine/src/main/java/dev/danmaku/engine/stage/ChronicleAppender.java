@@ -37,6 +37,16 @@ public final class ChronicleAppender implements JournalHandler.Appender {
     }
 
     @Override
+    public boolean appendReleased(long roomId, long epoch, long lastSequence, long timeMs) {
+        return writer().appendReleased(roomId, epoch, lastSequence, timeMs);
+    }
+
+    @Override
+    public boolean appendAdopted(long roomId, long epoch, long baseSequence, long previousEpoch, long timeMs) {
+        return writer().appendAdopted(roomId, epoch, baseSequence, previousEpoch, timeMs);
+    }
+
+    @Override
     public long commit() {
         return writer == null ? -1 : writer.commit();
     }

@@ -8,6 +8,10 @@ import dev.danmaku.codec.FrameEncoder;
 import dev.danmaku.codec.FrameType;
 import dev.danmaku.codec.JoinedDecoder;
 import dev.danmaku.codec.Protocol;
+import dev.danmaku.codec.RedirectDecoder;
+import dev.danmaku.engine.cluster.ClusterLink;
+import dev.danmaku.engine.cluster.HandoffDocument;
+import dev.danmaku.engine.cluster.Ownership;
 import dev.danmaku.codec.RoomInfoDecoder;
 import dev.danmaku.engine.journal.Journal;
 import dev.danmaku.engine.journal.JournalLayout;
@@ -111,6 +115,9 @@ public final class FanoutHandler implements Stage {
             case RingEvent.KIND_TICK -> onTick();
             case RingEvent.KIND_DISCONNECT -> onDisconnect(e.connection);
             case RingEvent.KIND_FLUSH -> sealAll();
+            case RingEvent.KIND_RELEASE -> release(e);
+            case RingEvent.KIND_INSTALL -> install(e);
+            case RingEvent.KIND_CLUSTER -> onOwnership(e);
             default -> {
             }
         }
@@ -130,6 +137,13 @@ public final class FanoutHandler implements Stage {
     private void onFrame(RingEvent e) {
         if (e.status != 0) {
             error(e);
+            return;
+        }
+        if (e.redirectAddress != null) {
+            ByteBuf buf = egress.allocate(REDIRECT_MAX);
+            Egress.wrapForEncode(view, buf);
+            int n = FrameEncoder.redirect(view, 0, e.roomId, RedirectDecoder.KIND_REDIRECT, 0, e.redirectAddress);
+            egress.unicast(e.connection, Egress.seal(buf, n));
             return;
         }
         FrameType type = FrameType.of(e.type);
@@ -193,6 +207,106 @@ public final class FanoutHandler implements Stage {
 
     // ---- rooms ---------------------------------------------------------------------------------
 
+    // ---- cluster: rooms leaving and arriving ---------------------------------------------------
+
+    /** Largest REDIRECT frame: an address of 256 characters of up to 3 UTF-8 bytes. */
+    private static final int REDIRECT_MAX = RedirectDecoder.ADDRESS_OFFSET + 2 + 3 * Protocol.MAX_ADDRESS_LENGTH;
+
+    private ClusterLink link;
+    private String self = "";
+
+    /** Cluster mode: where handoff documents go, and this node's id (before the ring starts). */
+    public void cluster(String self, ClusterLink link) {
+        this.self = self;
+        this.link = link;
+    }
+
+    /**
+     * The journal stage released the room (journaled, nothing more will be sequenced here): seal its
+     * last batch, encode its state for the new owner, tell every viewer MOVED, and forget it.
+     */
+    private void release(RingEvent e) {
+        if (e.roomId == 0 || link == null) {
+            return;
+        }
+        String to = (String) e.payload;
+        Room room = rooms.get(e.roomId);
+        RoomHistory history;
+        Leaderboard leaderboard;
+        if (room != null) {
+            seal(room);
+            history = room.history();
+            leaderboard = room.leaderboard();
+        } else {
+            history = new RoomHistory(1, 1024);
+            history.resetAfter(e.sequence);
+            leaderboard = new Leaderboard(1);
+        }
+        // An adopted room's tail from an older epoch is not handed on: only this node's own epoch.
+        long from = room != null && room.previousEpoch() != 0 ? room.base() + 1 : 1;
+        byte[] doc = HandoffDocument.encode(e.roomId, e.epoch, e.sequence, e.timestamp, nowMs, self, to, history,
+                leaderboard, from);
+        if (room != null) {
+            dropRoom(room, e.redirectAddress);
+        }
+        link.handedOver(e.roomId, to, doc);
+    }
+
+    /** Sends MOVED (to {@code address}) to every viewer of {@code room} and forgets the room. */
+    private void dropRoom(Room room, String address) {
+        if (room.viewerCount() > 0 && address != null) {
+            ByteBuf buf = egress.allocate(REDIRECT_MAX);
+            Egress.wrapForEncode(view, buf);
+            Egress.seal(buf, FrameEncoder.redirect(view, 0, room.id(), RedirectDecoder.KIND_MOVED, room.epoch(), address));
+            for (int loop = 0; loop < room.loops(); loop++) {
+                Connection[] viewers = room.viewers(loop);
+                for (Connection c : viewers) {
+                    c.rooms().remove(room.id());
+                }
+                if (viewers.length > 0) {
+                    egress.broadcast(loop, viewers, buf.retain());
+                    metrics.movedSent += viewers.length;
+                }
+            }
+            buf.release();
+        }
+        rooms.remove(room.id());
+        room.dirty = false;
+        dirty.remove(room);
+    }
+
+    /** The journal stage adopted a handed-over room: rebuild its history and leaderboard here. */
+    private void install(RingEvent e) {
+        if (e.roomId == 0) {
+            return;
+        }
+        HandoffDocument doc = (HandoffDocument) e.payload;
+        Room room = newRoom(doc.room(), e.epoch, doc.firstSequence() - 1);
+        RoomHistory history = room.history();
+        for (int i = 0; i < doc.historyCount(); i++) {
+            history.append(doc.firstSequence() + i, doc.entries(), doc.entryOffset(i), doc.entryLength(i));
+        }
+        if (history.lastSequence() != doc.lastSequence()) {
+            history.resetAfter(doc.lastSequence());
+        }
+        room.sealedSequence(doc.lastSequence());
+        room.adopted(doc.epoch(), doc.lastSequence());
+        for (int i = 0; i < doc.leaderboardSize(); i++) {
+            room.leaderboard().add(doc.leaderboardUser(i), doc.leaderboardScore(i));
+        }
+        room.rankingChanged = true;
+    }
+
+    /** A map change; if this node is gone from it, every room goes (MOVED to its owner). */
+    private void onOwnership(RingEvent e) {
+        if (!(e.payload instanceof Ownership o) || !o.dropHeld()) {
+            return;
+        }
+        for (Room room : new ArrayList<>(rooms.values())) {
+            dropRoom(room, o.ownerAddress(room.id()));
+        }
+    }
+
     /** The room, created (with {@code epoch}) if {@code create} and the journal stage says it exists. */
     private Room room(long roomId, long epoch, boolean create) {
         Room room = rooms.get(roomId);
@@ -217,7 +331,8 @@ public final class FanoutHandler implements Stage {
 
     /**
      * Rooms by id (fan-out thread, or recovery before the ring starts). Read only: rooms are created
-     * (or replaced, same id) through {@link #newRoom}, never removed.
+     * (or replaced, same id) through {@link #newRoom}, and removed only when they leave the node
+     * (cluster) or by recovery replaying such a departure.
      */
     public Long2ObjectHashMap<Room> rooms() {
         return rooms;
@@ -282,6 +397,13 @@ public final class FanoutHandler implements Stage {
                 && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
             status = JoinedDecoder.STATUS_RECOVERED;
             from = e.joinLastSequence + 1;
+        } else if (e.resume && room.previousEpoch() != 0 && e.joinEpoch == room.previousEpoch()
+                && e.joinLastSequence <= room.base()
+                && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
+            // A room adopted from another node: the viewer's epoch is the previous owner's, and this
+            // node holds everything after its last seq (the sequence continues into our epoch).
+            status = JoinedDecoder.STATUS_RECOVERED;
+            from = e.joinLastSequence + 1;
         } else if (e.joinEpoch == room.epoch() && e.joinLastSequence < history.firstSequence() - 1
                 && replayFromJournal(room, e.joinLastSequence + 1, history.firstSequence() - 1)) {
             // The gap is older than memory: the journal had all of it (queued in replay.frames).
@@ -303,8 +425,11 @@ public final class FanoutHandler implements Stage {
         // Replay what is already sealed; pending bullets follow with the room's next batch.
         long s = from;
         while (s <= sealed) {
-            encoder.reset(room.id(), room.epoch(), s);
-            while (s <= sealed && encoder.addEntry(history.buffer(), history.offset(s), history.length(s))) {
+            // An adopted room's oldest entries are in the previous owner's epoch: a batch never spans both.
+            long epoch = room.epochOf(s);
+            long end = epoch == room.epoch() ? sealed : Math.min(sealed, room.base());
+            encoder.reset(room.id(), epoch, s);
+            while (s <= end && encoder.addEntry(history.buffer(), history.offset(s), history.length(s))) {
                 s++;
             }
             ByteBuf batch = egress.allocate(encoder.maxEncodedLength());

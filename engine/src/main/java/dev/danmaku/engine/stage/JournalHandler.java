@@ -6,6 +6,10 @@ import dev.danmaku.engine.filter.AdmitCounters;
 import dev.danmaku.engine.filter.DuplicateFilter;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stage;
+import dev.danmaku.engine.cluster.ClusterLink;
+import dev.danmaku.engine.cluster.Epochs;
+import dev.danmaku.engine.cluster.HandoffDocument;
+import dev.danmaku.engine.cluster.Ownership;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
@@ -19,8 +23,15 @@ import org.agrona.concurrent.NanoClock;
  * journal document, before the fan-out stage (which runs after this one) acknowledges or delivers
  * any of it: ACK = journaled.
  *
+ * <p>In a cluster ({@link #cluster}) it is also where ownership is decided, because it owns room
+ * existence: a request for a room it does not hold is answered from the current
+ * {@link Ownership} (REDIRECT, ROOM_MOVING, CLUSTER_UNAVAILABLE, or handled as for an unknown room),
+ * a map change lists the held rooms this node no longer owns for the cluster thread, a RELEASE
+ * event stops sequencing a room (journaled) so the fan-out stage can hand it over, and an INSTALL
+ * event adopts a handed-over room under a new epoch that continues its sequence.
+ *
  * <p>Owned by its stage thread; rooms' sequencing state lives only here. Allocation-free in steady
- * state.
+ * state (cluster events allocate; they are rare).
  */
 public final class JournalHandler implements Stage {
     /** Where sequenced records go; implemented over the Chronicle journal. */
@@ -30,6 +41,12 @@ public final class JournalHandler implements Stage {
 
         /** Buffers one room-created record; false if the document is full. */
         boolean appendRoom(long roomId, long epoch, long timeMs);
+
+        /** Buffers a room-released record (cluster: the room left this node); false if the document is full. */
+        boolean appendReleased(long roomId, long epoch, long lastSequence, long timeMs);
+
+        /** Buffers a room-adopted record (cluster: the room came from another node); false if the document is full. */
+        boolean appendAdopted(long roomId, long epoch, long baseSequence, long previousEpoch, long timeMs);
 
         /** Writes everything buffered as one document; returns its index, or -1 if nothing was buffered. */
         long commit();
@@ -56,6 +73,12 @@ public final class JournalHandler implements Stage {
     private long nowMs;
     private boolean clockFresh;
 
+    /** Cluster mode: the current ownership (null on a single node), and where to tell the cluster thread. */
+    private Ownership ownership;
+    private ClusterLink link;
+    private long outgoingVersion = -1;
+    private final long dedupWindowMs;
+
     public JournalHandler(Appender journal, DuplicateFilter dedup, AdmitCounters counters, EpochClock epochClock,
                           NanoClock nanoClock, int maxRooms, StageMetrics metrics) {
         this.journal = journal;
@@ -65,12 +88,29 @@ public final class JournalHandler implements Stage {
         this.nanoClock = nanoClock;
         this.maxRooms = maxRooms;
         this.metrics = metrics;
+        this.dedupWindowMs = dedup.windowMs();
+    }
+
+    /**
+     * Turns on cluster mode before the ring starts: until the first map arrives every request is
+     * answered CLUSTER_UNAVAILABLE (held rooms too: they may have been taken over while this node
+     * was down).
+     */
+    public void cluster(String self, ClusterLink link) {
+        this.ownership = Ownership.unknown(self);
+        this.link = link;
     }
 
     /** Restores a room's state from the journal at startup (before the ring starts). */
     public void recoverRoom(long roomId, long epoch, long lastSequence) {
         epochs.put(roomId, epoch);
         lastSequences.put(roomId, lastSequence);
+    }
+
+    /** Forgets a room at startup: the journal says it left this node (before the ring starts). */
+    public void forgetRoom(long roomId) {
+        epochs.remove(roomId);
+        lastSequences.remove(roomId);
     }
 
     /** Restores a bullet's duplicate/retry entry at startup, if it is still inside the window. */
@@ -84,9 +124,19 @@ public final class JournalHandler implements Stage {
             nowMs = epochClock.time();
             clockFresh = true;
         }
-        if (e.kind == RingEvent.KIND_FRAME && e.status == 0) {
+        if (e.kind != RingEvent.KIND_FRAME) {
+            if (e.kind >= RingEvent.KIND_CLUSTER && ownership != null) {
+                onCluster(e);
+            }
+            return;
+        }
+        if (e.status == 0) {
             if (failed && (e.type == FrameType.BULLET.code() || e.type == FrameType.CREATE_ROOM.code())) {
                 e.reject(ErrorCode.INTERNAL.code(), 1000);
+                return;
+            }
+            if (ownership != null && !ownership.known() && e.type != FrameType.LEAVE.code()) {
+                e.reject(ErrorCode.CLUSTER_UNAVAILABLE.code(), 1000);
                 return;
             }
             if (e.type == FrameType.BULLET.code()) {
@@ -96,6 +146,9 @@ public final class JournalHandler implements Stage {
             } else if (e.type == FrameType.CHECK_ROOM.code() || e.type == FrameType.JOIN.code()) {
                 e.epoch = epochs.get(e.roomId);
                 e.sequence = Math.max(0, lastSequences.get(e.roomId));
+                if (e.epoch == 0 && ownership != null) {
+                    notHeld(e);
+                }
             }
         }
     }
@@ -184,7 +237,9 @@ public final class JournalHandler implements Stage {
     private void sequence(RingEvent e) {
         long epoch = epochs.get(e.roomId);
         if (epoch == 0) {
-            e.reject(ErrorCode.ROOM_NOT_FOUND.code(), 0);
+            if (ownership == null || notHeld(e)) {
+                e.reject(ErrorCode.ROOM_NOT_FOUND.code(), 0);
+            }
             return;
         }
         long key = e.keyed ? e.dedupKey : DuplicateFilter.hash(e.userId, e.frame, e.contentOffset, e.contentLength);
@@ -217,21 +272,204 @@ public final class JournalHandler implements Stage {
     private void create(RingEvent e) {
         long epoch = epochs.get(e.roomId);
         if (epoch == 0) {
+            if (ownership != null && !notHeld(e)) {
+                return;
+            }
             if (epochs.size() >= maxRooms) {
                 e.reject(ErrorCode.TOO_MANY_ROOMS.code(), 1000);
                 return;
             }
-            e.epoch = 1;
+            e.epoch = ownership == null ? 1 : ownership.termEpoch();
             if (!append(e, false)) {
                 return;
             }
-            epoch = 1;
+            epoch = e.epoch;
             epochs.put(e.roomId, epoch);
             lastSequences.put(e.roomId, 0);
             e.created = true;
         }
         e.epoch = epoch;
         e.sequence = lastSequences.get(e.roomId);
+    }
+
+    // ---- cluster ---------------------------------------------------------------------------------
+
+    /**
+     * A request for a room not held here, in cluster mode: REDIRECT (sets
+     * {@link RingEvent#redirectAddress}), ROOM_MOVING or CLUSTER_UNAVAILABLE (rejects); returns true
+     * only if this node owns the room and may handle it as a room it does not know (create it, or
+     * answer ROOM_NOT_FOUND / not exists).
+     */
+    private boolean notHeld(RingEvent e) {
+        switch (ownership.decide(e.roomId)) {
+            case Ownership.OWN -> {
+                return true;
+            }
+            case Ownership.REDIRECT -> {
+                String address = ownership.address(e.roomId);
+                if (address != null) {
+                    e.redirectAddress = address;
+                    metrics.redirects++;
+                } else {
+                    e.reject(ErrorCode.CLUSTER_UNAVAILABLE.code(), 1000);
+                }
+                return false;
+            }
+            case Ownership.MOVING -> {
+                e.reject(ErrorCode.ROOM_MOVING.code(), 200);
+                return false;
+            }
+            default -> {
+                e.reject(ErrorCode.CLUSTER_UNAVAILABLE.code(), 1000);
+                return false;
+            }
+        }
+    }
+
+    private void onCluster(RingEvent e) {
+        switch (e.kind) {
+            case RingEvent.KIND_CLUSTER -> onOwnership((Ownership) e.payload, e);
+            case RingEvent.KIND_RELEASE -> release(e);
+            case RingEvent.KIND_INSTALL -> install(e, (HandoffDocument) e.payload);
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * A new map: gone from it, give up every room (journaled, no handoff: the others took them);
+     * otherwise, once per map version, list the held rooms this node no longer owns.
+     */
+    private void onOwnership(Ownership next, RingEvent e) {
+        ownership = next;
+        if (next.dropHeld()) {
+            long[] rooms = heldRooms();
+            for (long room : rooms) {
+                releaseRoom(room);
+            }
+            e.payload = next;
+            if (rooms.length > 0) {
+                org.slf4j.LoggerFactory.getLogger(JournalHandler.class).warn(
+                        "this node is {} in map version {}: gave up its {} rooms without handing them over",
+                        next.selfState() == null ? "not" : "gone", next.version(), rooms.length);
+                link.dropped(rooms, rooms.length);
+            }
+            outgoingVersion = next.version();
+            return;
+        }
+        if (next.version() == outgoingVersion || next.stale()) {
+            return;
+        }
+        outgoingVersion = next.version();
+        long[] out = new long[epochs.size()];
+        int n = 0;
+        Long2LongHashMap.KeyIterator it = epochs.keySet().iterator();
+        while (it.hasNext()) {
+            long room = it.nextValue();
+            if (!next.owns(room)) {
+                out[n++] = room;
+            }
+        }
+        link.outgoing(next.version(), out, n);
+    }
+
+    private long[] heldRooms() {
+        long[] rooms = new long[epochs.size()];
+        int n = 0;
+        Long2LongHashMap.KeyIterator it = epochs.keySet().iterator();
+        while (it.hasNext()) {
+            rooms[n++] = it.nextValue();
+        }
+        return rooms;
+    }
+
+    /** Stops sequencing {@code room} (journaled); false if the journal refused (the room stays). */
+    private boolean releaseRoom(long room) {
+        long epoch = epochs.get(room);
+        long last = Math.max(0, lastSequences.get(room));
+        if (!journal.appendReleased(room, epoch, last, nowMs)) {
+            commit();
+            if (failed || !journal.appendReleased(room, epoch, last, nowMs)) {
+                return false;
+            }
+        }
+        epochs.remove(room);
+        lastSequences.remove(room);
+        return true;
+    }
+
+    /**
+     * Hands {@code e.roomId} over if it is held and owned elsewhere: the fan-out stage (next) then
+     * seals its last batch, sends MOVED and writes the handoff document. Sets epoch, sequence (last),
+     * redirect address, payload (the new owner's id) and timestamp (the map version) for it.
+     */
+    private void release(RingEvent e) {
+        long room = e.roomId;
+        long epoch = epochs.get(room);
+        if (epoch == 0 || ownership.owns(room) || ownership.stale() || failed) {
+            e.roomId = 0;
+            link.releaseSkipped(room);
+            return;
+        }
+        dev.danmaku.router.Member owner = ownership.map().owner(room);
+        long last = Math.max(0, lastSequences.get(room));
+        if (owner == null || !releaseRoom(room)) {
+            e.roomId = 0;
+            link.releaseSkipped(room);
+            return;
+        }
+        e.epoch = epoch;
+        e.sequence = last;
+        e.redirectAddress = owner.address();
+        e.payload = owner.id();
+        e.timestamp = ownership.version();
+        metrics.roomsMovedOut++;
+    }
+
+    /**
+     * Adopts a handed-over room: a new epoch above the old one that continues its sequence
+     * (journaled), and the duplicate window's entries for its recent bullets, so a retry of a bullet
+     * the old owner acknowledged gets its original ACK here. Sets epoch and sequence (the base) for
+     * the fan-out stage, or roomId 0 if the room is already held.
+     */
+    private void install(RingEvent e, HandoffDocument doc) {
+        long room = doc.room();
+        if (epochs.get(room) != 0 || failed) {
+            e.roomId = 0;
+            link.installed(room, false);
+            return;
+        }
+        long epoch = Epochs.adopted(doc.epoch(), ownership.version());
+        long base = doc.lastSequence();
+        if (!journal.appendAdopted(room, epoch, base, doc.epoch(), nowMs)) {
+            commit();
+            if (failed || !journal.appendAdopted(room, epoch, base, doc.epoch(), nowMs)) {
+                e.roomId = 0;
+                link.installed(room, false);
+                return;
+            }
+        }
+        epochs.put(room, epoch);
+        lastSequences.put(room, base);
+        for (int i = 0; i < doc.historyCount(); i++) {
+            long ts = doc.entryTimestamp(i);
+            if (nowMs - ts > dedupWindowMs + 1000) {
+                continue; // sent (by the sender's clock) well before the window: no retry of it can still come
+            }
+            // The accept time is not handed over: the sender's timestamp, clamped into the window, stands in.
+            long accepted = Math.min(nowMs, Math.max(ts, nowMs - dedupWindowMs));
+            dedup.record(doc.entryUser(i), ts, doc.entries(), doc.entryContentOffset(i), doc.entryContentLength(i),
+                    accepted, (int) doc.epoch(), doc.firstSequence() + i);
+        }
+        e.epoch = epoch;
+        e.sequence = base;
+        metrics.roomsMovedIn++;
+        link.installed(room, true);
+    }
+
+    /** The current ownership (cluster mode), or null. Journal stage thread. */
+    public Ownership ownership() {
+        return ownership;
     }
 
     /** Rooms known to the sequencer. */

@@ -29,6 +29,14 @@ public final class StageMetrics {
     public long deliveries;
     /** Fan-out stage: rejects by error code (index = code). */
     public final long[] rejects = new long[600];
+    /** Journal stage, cluster: requests answered REDIRECT (the room is owned or held elsewhere). */
+    public long redirects;
+    /** Journal stage, cluster: rooms handed over to another node. */
+    public long roomsMovedOut;
+    /** Journal stage, cluster: rooms adopted from another node. */
+    public long roomsMovedIn;
+    /** Fan-out stage, cluster: MOVED frames sent to viewers. */
+    public long movedSent;
     /** Fan-out stage: events whose handler threw (skipped and counted). */
     public long stageFailures;
 

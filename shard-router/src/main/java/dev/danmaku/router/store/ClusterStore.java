@@ -65,6 +65,15 @@ public final class ClusterStore implements AutoCloseable {
             redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
             return now
             """;
+    private static final String REPLACE_OUTGOING = """
+            if ARGV[1] == '1' then redis.call('DEL', KEYS[1]) end
+            for i = 4, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+            if ARGV[2] ~= '' then
+              redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
+              redis.call('PUBLISH', KEYS[3], 'outgoing ' .. ARGV[3])
+            end
+            return 1
+            """;
     private static final String RELEASE = """
             redis.call('ZREM', KEYS[1], ARGV[1])
             return 1
@@ -226,6 +235,30 @@ public final class ClusterStore implements AutoCloseable {
         }
         cmd.hset(key("synced"), node, Long.toString(version));
         cmd.publish(channel(), "outgoing " + node);
+    }
+
+    /**
+     * Replaces {@code node}'s outgoing set with {@code rooms}, complete for map {@code version}. In
+     * chunks of 5,000 rooms; the version is written with the last chunk, so a reader that sees the
+     * version sees the whole set (until then it sees the node as not synced).
+     */
+    public void replaceOutgoing(String node, long version, long[] rooms, int count) {
+        int chunk = 5_000;
+        int i = 0;
+        do {
+            int n = Math.min(chunk, count - i);
+            boolean last = i + n >= count;
+            String[] args = new String[3 + n];
+            args[0] = i == 0 ? "1" : "0";
+            args[1] = last ? Long.toString(version) : "";
+            args[2] = node;
+            for (int j = 0; j < n; j++) {
+                args[3 + j] = RoomIds.format(rooms[i + j]);
+            }
+            cmd.eval(REPLACE_OUTGOING, ScriptOutputType.INTEGER,
+                    new String[]{key("outgoing:" + node), key("synced"), channel()}, args);
+            i += n;
+        } while (i < count);
     }
 
     /** {@code node} no longer holds {@code room} (handed over, or dropped). */

@@ -1,0 +1,675 @@
+package dev.danmaku.engine.cluster;
+
+import dev.danmaku.engine.ring.EngineWiring;
+import dev.danmaku.engine.ring.RingEvent;
+import dev.danmaku.router.Member;
+import dev.danmaku.router.NodeState;
+import dev.danmaku.router.Rendezvous;
+import dev.danmaku.router.ShardMap;
+import dev.danmaku.router.store.ClusterStore;
+import dev.danmaku.router.store.Outgoing;
+import dev.danmaku.router.store.Registration;
+import dev.danmaku.router.store.RedisEndpoint;
+import dev.danmaku.router.store.StaleMapException;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * This node's membership of the cluster, on its own thread ("danmaku-cluster"); nothing here runs
+ * on the ring or an event loop, and the ring never waits for it.
+ *
+ * <ul>
+ *   <li>Registers the node in Redis and renews its lease ({@link ClusterStore#renew}).</li>
+ *   <li>Follows the shard map (pub/sub wakes it, it also polls) and the other nodes' outgoing sets,
+ *       and hands the journal stage a new {@link Ownership} whenever what it knows changes.</li>
+ *   <li>Rooms leaving: publishes the list the journal stage computed for each map version as this
+ *       node's outgoing set, then releases them one by one, spread evenly over the map's move
+ *       window (no reconnect storm), with at most {@link #MAX_IN_FLIGHT} in flight; writes each
+ *       handoff document to Redis before removing the room from the outgoing set.</li>
+ *   <li>Rooms arriving: when a room this node owns leaves another node's outgoing set (or its
+ *       handoff is announced), fetches the document and has the ring install it.</li>
+ *   <li>Marks a member whose lease has expired {@link NodeState#GONE} (compare-and-set: one node
+ *       wins), and puts this node back in the map (state {@code cluster.rejoin-as}) if it finds
+ *       itself gone or its address changed.</li>
+ * </ul>
+ * If Redis does not answer for longer than a lease, the ownership turns stale: the node keeps
+ * serving the rooms it holds and refuses new ones (docs/cluster.md, "Failures").
+ *
+ * <p>Thread-safety: the {@link ClusterLink} methods are called on stage threads and only queue;
+ * everything else is the cluster thread's.
+ */
+public final class ClusterMember implements ClusterLink, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterMember.class);
+    /** Releases and installs the ring may have at once; bounds the link queue too. */
+    static final int MAX_IN_FLIGHT = 64;
+
+    /** Settings. */
+    public record Settings(String redisUri, String clusterName, String nodeId, long leaseMs, long renewMs,
+                           long pollMs, long redisTimeoutMs, long handoffTtlMs, NodeState rejoinAs) {
+    }
+
+    /** The member's advertised URLs, known once the node has bound its ports. */
+    private record Urls(String address, String admin) {
+    }
+
+    private final Settings settings;
+    private volatile Urls urls;
+    private final EngineWiring ring;
+    private final long startedAtMs = System.currentTimeMillis();
+    private final ArrayBlockingQueue<Runnable> inbox = new ArrayBlockingQueue<>(4 * MAX_IN_FLIGHT + 64);
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean wake;
+
+    // ---- cluster thread only ----
+    private RedisEndpoint endpoint;
+    private ClusterStore store;
+    private long lastRedisOkNanos;
+    private boolean everRead;
+    private long nextRenewNanos;
+    private long nextPollNanos;
+    private ShardMap map = ShardMap.EMPTY;
+    private Map<String, String> addresses = Map.of();
+    private ClusterStore.Leases leases = new ClusterStore.Leases(0, Map.of());
+    private Map<String, Outgoing> outgoing = Map.of();
+    private Ownership published;
+    private boolean dirty = true;
+    private String lastError = "";
+    private long lastErrorLogNanos;
+    /** Rooms to release, in order, and when each is due (nanoTime). */
+    private long[] schedule = new long[0];
+    private long[] due = new long[0];
+    private int next;
+    private final LongHashSet releasing = new LongHashSet();
+    private final List<Handed> toWrite = new ArrayList<>();
+    /** Rooms whose document went to the ring for installing. */
+    private final LongHashSet installing = new LongHashSet();
+    /** Rooms owned here that another node held at the last refresh. */
+    private LongHashSet expected = new LongHashSet();
+    private final LongHashSet toFetch = new LongHashSet();
+
+    // ---- read by other threads (health, metrics) ----
+    private volatile long mapVersion;
+    private volatile boolean redisOk;
+    private volatile int outgoingCount;
+    private volatile String state = "unknown";
+    private volatile String error = "";
+    private volatile long movedOut;
+    private volatile long movedIn;
+    private volatile long markedGone;
+
+    private record Handed(long room, String to, byte[] document) {
+    }
+
+    public ClusterMember(Settings settings, EngineWiring ring) {
+        this.settings = settings;
+        this.ring = ring;
+        this.thread = new Thread(this::run, "danmaku-cluster");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Starts the thread (the ring must be running).
+     *
+     * @param address the WebSocket URL clients are redirected to
+     * @param admin   the admin HTTP base URL
+     */
+    public ClusterMember start(String address, String admin) {
+        new dev.danmaku.router.Member(settings.nodeId(), address, admin, 1, NodeState.JOINING); // validates, one-line errors
+        this.urls = new Urls(address, admin);
+        thread.start();
+        return this;
+    }
+
+    // ---- ClusterLink (stage threads) ---------------------------------------------------------
+
+    @Override
+    public void outgoing(long version, long[] rooms, int count) {
+        long[] copy = java.util.Arrays.copyOf(rooms, count);
+        post(() -> onOutgoing(version, copy));
+    }
+
+    @Override
+    public void releaseSkipped(long room) {
+        post(() -> {
+            releasing.remove(room);
+            try {
+                store.removeOutgoing(settings.nodeId(), room);
+            } catch (RuntimeException e) {
+                failed("removing a skipped room from the outgoing set", e);
+            }
+        });
+    }
+
+    @Override
+    public void handedOver(long room, String toNode, byte[] document) {
+        post(() -> {
+            releasing.remove(room);
+            toWrite.add(new Handed(room, toNode, document));
+        });
+    }
+
+    @Override
+    public void installed(long room, boolean ok) {
+        post(() -> onInstalled(room, ok));
+    }
+
+    @Override
+    public void dropped(long[] rooms, int count) {
+        long[] copy = java.util.Arrays.copyOf(rooms, count);
+        post(() -> {
+            schedule = new long[0];
+            due = new long[0];
+            next = 0;
+            try {
+                store.replaceOutgoing(settings.nodeId(), map.version(), new long[0], 0);
+            } catch (RuntimeException e) {
+                failed("clearing the outgoing set", e);
+            }
+            LOG.warn("gave up {} rooms (this node was gone from the map)", copy.length);
+        });
+    }
+
+    private void post(Runnable r) {
+        if (!inbox.offer(r)) {
+            // Cannot happen while releases and installs stay within MAX_IN_FLIGHT; say so loudly if it does.
+            LOG.error("cluster inbox full: a stage's message was lost (bug)");
+            return;
+        }
+        wake = true;
+        LockSupport.unpark(thread);
+    }
+
+    // ---- the loop ------------------------------------------------------------------------------
+
+    private void run() {
+        long now = System.nanoTime();
+        lastRedisOkNanos = now;
+        while (running) {
+            try {
+                step();
+            } catch (RuntimeException e) {
+                failed("cluster step", e);
+            }
+            if (!wake) {
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(Math.min(50, settings.pollMs())));
+            }
+        }
+    }
+
+    private void step() {
+        wake = false;
+        long now = System.nanoTime();
+        if (store == null && !connect()) {
+            publishIfChanged(now);
+            return;
+        }
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            r.run();
+        }
+        if (now - nextRenewNanos >= 0) {
+            nextRenewNanos = now + TimeUnit.MILLISECONDS.toNanos(settings.renewMs());
+            try {
+                store.renew(registration(), settings.leaseMs());
+                ok(now);
+            } catch (RuntimeException e) {
+                failed("renewing the lease", e);
+            }
+        }
+        if (now - nextPollNanos >= 0) {
+            nextPollNanos = now + TimeUnit.MILLISECONDS.toNanos(settings.pollMs());
+            refresh(now);
+        }
+        if (unpublished != null || !unpublishedAdd.isEmpty()) {
+            publishOutgoing();
+        }
+        if (!toFetch.isEmpty()) {
+            fetch();
+        }
+        writeHandoffs(now);
+        releaseDue(now);
+        publishIfChanged(now);
+    }
+
+    private boolean connect() {
+        try {
+            if (endpoint == null) {
+                endpoint = RedisEndpoint.of(settings.redisUri(), settings.redisTimeoutMs());
+            }
+            store = new ClusterStore(endpoint, settings.clusterName());
+            store.subscribe(this::onEvent);
+            LOG.info("cluster '{}': connected to {}", settings.clusterName(), settings.redisUri());
+            return true;
+        } catch (RuntimeException e) {
+            if (store != null) {
+                store.close();
+                store = null;
+            }
+            failed("connecting to " + settings.redisUri(), e);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(Math.min(1000, settings.pollMs())));
+            return false;
+        }
+    }
+
+    /** A pub/sub message (Lettuce thread): poll now; a handoff for this node is fetched at once. */
+    private void onEvent(String message) {
+        if (message.startsWith("handoff ")) {
+            String[] p = message.split(" ");
+            if (p.length == 4 && p[3].equals(settings.nodeId())) {
+                long room = Long.parseUnsignedLong(p[1]);
+                post(() -> toFetch.add(room));
+            }
+        }
+        nextPollNanos = System.nanoTime();
+        wake = true;
+        LockSupport.unpark(thread);
+    }
+
+    private Registration registration() {
+        return new Registration(settings.nodeId(), urls.address(), urls.admin(), startedAtMs,
+                ProcessHandle.current().pid());
+    }
+
+    /** Reads the map, leases, registrations and outgoing sets; keeps the map's view of this node right. */
+    private void refresh(long now) {
+        try {
+            ShardMap m = store.readMap();
+            ClusterStore.Leases l = store.leases();
+            Map<String, Outgoing> o = store.outgoing();
+            Map<String, String> a = new HashMap<>();
+            store.registrations().forEach((id, reg) -> a.put(id, reg.address()));
+            for (Member member : m.members()) {
+                a.putIfAbsent(member.id(), member.address());
+            }
+            ok(now);
+            everRead = true;
+            if (m.version() != map.version() || !o.equals(outgoing) || !a.equals(addresses)
+                    || !l.expiry().keySet().equals(leases.expiry().keySet()) || liveChanged(l)) {
+                dirty = true;
+            }
+            map = m;
+            leases = l;
+            outgoing = o;
+            addresses = a;
+            mapVersion = m.version();
+            Member me = m.member(settings.nodeId());
+            state = me == null ? "absent" : me.state().label();
+            findArrivals();
+            maintain();
+        } catch (RuntimeException e) {
+            failed("reading the cluster state", e);
+        }
+    }
+
+    private boolean liveChanged(ClusterStore.Leases l) {
+        for (String id : l.expiry().keySet()) {
+            if (l.live(id) != leases.live(id)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Rooms owned here that left another node's outgoing set since the last refresh: fetch their documents. */
+    private void findArrivals() {
+        LongHashSet now = new LongHashSet();
+        for (Outgoing o : outgoing.values()) {
+            if (o.node().equals(settings.nodeId())) {
+                continue;
+            }
+            for (long room : o.rooms()) {
+                if (settings.nodeId().equals(map.ownerId(room))) {
+                    now.add(room);
+                }
+            }
+        }
+        LongHashSet.LongIterator it = expected.iterator();
+        while (it.hasNext()) {
+            long room = it.nextValue();
+            if (!now.contains(room) && !installing.contains(room)) {
+                toFetch.add(room);
+            }
+        }
+        expected = now;
+    }
+
+    private void fetch() {
+        LongHashSet.LongIterator it = toFetch.iterator();
+        while (it.hasNext()) {
+            long room = it.nextValue();
+            if (installing.contains(room) || installing.size() >= MAX_IN_FLIGHT) {
+                continue;
+            }
+            byte[] bytes;
+            try {
+                bytes = store.handoff(room);
+            } catch (RuntimeException e) {
+                failed("fetching a handoff", e);
+                return;
+            }
+            it.remove();
+            if (bytes == null) {
+                continue; // nothing handed over (the holder gave it up): the room is simply not held anywhere
+            }
+            HandoffDocument doc;
+            try {
+                doc = HandoffDocument.decode(bytes);
+            } catch (IllegalArgumentException e) {
+                LOG.error("room {}: unreadable handoff document ({}); it starts anew here",
+                        Long.toUnsignedString(room), e.getMessage());
+                continue;
+            }
+            if (!doc.to().equals(settings.nodeId())) {
+                continue;
+            }
+            if (!ring.tryPublishCluster(RingEvent.KIND_INSTALL, room, doc)) {
+                toFetch.add(room); // ring full: next step
+                return;
+            }
+            installing.add(room);
+            dirty = true;
+        }
+    }
+
+    private void onInstalled(long room, boolean ok) {
+        installing.remove(room);
+        dirty = true;
+        if (!ok) {
+            return;
+        }
+        movedIn++;
+        try {
+            store.deleteHandoff(room);
+        } catch (RuntimeException e) {
+            failed("deleting an installed handoff", e);
+        }
+        if (!settings.nodeId().equals(map.ownerId(room))) {
+            // The map moved on while the room was in flight: hand it on.
+            onOutgoing(map.version(), new long[]{room}, true);
+        }
+    }
+
+    /** Marks dead members gone, and puts this node back in the map when it finds itself gone or moved. */
+    private void maintain() {
+        Member me = map.member(settings.nodeId());
+        if (me != null && leases.live(settings.nodeId())
+                && (me.state() == NodeState.GONE || !me.address().equals(urls.address())
+                || !me.admin().equals(urls.admin()))) {
+            NodeState s = me.state() == NodeState.GONE ? settings.rejoinAs() : me.state();
+            change(map.with(new Member(me.id(), urls.address(), urls.admin(), me.weight(), s)),
+                    "node " + me.id() + " rejoins as " + s.label());
+            return;
+        }
+        for (Member m : map.members()) {
+            if (m.id().equals(settings.nodeId()) || m.state() == NodeState.GONE) {
+                continue;
+            }
+            Long expiry = leases.expiry().get(m.id());
+            if (expiry == null || leases.nowMs() - expiry > settings.leaseMs()) {
+                if (change(map.with(m.withState(NodeState.GONE)), "node " + m.id() + " lease expired")) {
+                    markedGone++;
+                    LOG.warn("node {}: lease expired (at {}), marked gone in the map; its rooms go to their next owners",
+                            m.id(), expiry);
+                }
+                return;
+            }
+        }
+    }
+
+    private boolean change(ShardMap next, String why) {
+        try {
+            map = store.compareAndSet(map.version(), next.next(System.currentTimeMillis(), why));
+            mapVersion = map.version();
+            dirty = true;
+            return true;
+        } catch (StaleMapException e) {
+            nextPollNanos = System.nanoTime(); // someone else changed it: read again
+            return false;
+        } catch (RuntimeException e) {
+            failed("changing the map", e);
+            return false;
+        }
+    }
+
+    // ---- rooms leaving ---------------------------------------------------------------------------
+
+    private void onOutgoing(long version, long[] rooms) {
+        onOutgoing(version, rooms, false);
+    }
+
+    /**
+     * The journal stage's list for {@code version} (or, with {@code add}, one more room): publish it,
+     * then schedule the releases evenly over the move window, in a pseudo-random room order.
+     */
+    private void onOutgoing(long version, long[] rooms, boolean add) {
+        if (add) {
+            unpublishedAdd.add(rooms[0]);
+            unpublishedVersion = Math.max(unpublishedVersion, version);
+        } else {
+            unpublished = rooms.clone();
+            unpublishedVersion = version;
+            unpublishedAdd.clear();
+        }
+        publishOutgoing();
+        long[] order = add ? concat(pendingSchedule(), rooms) : rooms.clone();
+        Long[] boxed = java.util.Arrays.stream(order).boxed().toArray(Long[]::new);
+        java.util.Arrays.sort(boxed, (x, y) -> Long.compareUnsigned(Rendezvous.mix(x), Rendezvous.mix(y)));
+        long now = System.nanoTime();
+        long window = TimeUnit.MILLISECONDS.toNanos(map.moveWindowMs());
+        schedule = new long[boxed.length];
+        due = new long[boxed.length];
+        for (int i = 0; i < boxed.length; i++) {
+            schedule[i] = boxed[i];
+            due[i] = now + (boxed.length <= 1 ? 0 : window * i / boxed.length);
+        }
+        next = 0;
+        outgoingCount = schedule.length;
+        if (schedule.length > 0) {
+            LOG.info("map version {}: {} rooms to hand over within {} ms", version, schedule.length, map.moveWindowMs());
+        }
+    }
+
+    /** The outgoing set not yet in Redis (retried every step until it is). */
+    private long[] unpublished;
+    private final LongHashSet unpublishedAdd = new LongHashSet();
+    private long unpublishedVersion;
+
+    private void publishOutgoing() {
+        try {
+            if (unpublished != null) {
+                store.replaceOutgoing(settings.nodeId(), unpublishedVersion, unpublished, unpublished.length);
+                unpublished = null;
+            }
+            if (!unpublishedAdd.isEmpty()) {
+                List<Long> add = new ArrayList<>(unpublishedAdd);
+                store.publishOutgoing(settings.nodeId(), unpublishedVersion, add);
+                unpublishedAdd.clear();
+            }
+        } catch (RuntimeException e) {
+            failed("publishing the outgoing set", e); // until it is written the others see this node as not synced
+        }
+    }
+
+    private long[] pendingSchedule() {
+        return java.util.Arrays.copyOfRange(schedule, next, schedule.length);
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    private void releaseDue(long now) {
+        if (published == null || published.stale() || !redisOk) {
+            return; // a handoff needs Redis: keep serving until it is back
+        }
+        while (next < schedule.length && due[next] - now <= 0 && releasing.size() + toWrite.size() < MAX_IN_FLIGHT) {
+            long room = schedule[next];
+            if (!ring.tryPublishCluster(RingEvent.KIND_RELEASE, room, null)) {
+                return;
+            }
+            releasing.add(room);
+            next++;
+        }
+        outgoingCount = schedule.length - next + releasing.size() + toWrite.size();
+    }
+
+    /** Handoff documents to Redis: the document first, then out of the outgoing set (the new owner's cue). */
+    private void writeHandoffs(long now) {
+        while (!toWrite.isEmpty()) {
+            Handed h = toWrite.get(0);
+            try {
+                store.putHandoff(h.room(), settings.nodeId(), h.to(), h.document(), settings.handoffTtlMs());
+                store.removeOutgoing(settings.nodeId(), h.room());
+                ok(now);
+            } catch (RuntimeException e) {
+                failed("writing a handoff", e);
+                return; // kept; retried next step
+            }
+            toWrite.remove(0);
+            movedOut++;
+        }
+    }
+
+    // ---- the ownership the ring sees -------------------------------------------------------------
+
+    private void publishIfChanged(long now) {
+        if (!everRead) {
+            return; // no map yet: the ring keeps answering CLUSTER_UNAVAILABLE
+        }
+        boolean stale = now - lastRedisOkNanos > TimeUnit.MILLISECONDS.toNanos(settings.leaseMs());
+        if (!dirty && published != null && published.stale() == stale) {
+            return;
+        }
+        Long2ObjectHashMap<String> holders = new Long2ObjectHashMap<>();
+        boolean synced = true;
+        for (Member m : map.members()) {
+            if (m.id().equals(settings.nodeId()) || m.state() == NodeState.GONE || !leases.live(m.id())) {
+                continue;
+            }
+            Outgoing o = outgoing.get(m.id());
+            if (o == null || o.syncedVersion() < map.version()) {
+                synced = false;
+            }
+        }
+        for (Outgoing o : outgoing.values()) {
+            if (o.node().equals(settings.nodeId()) || !leases.live(o.node())) {
+                continue;
+            }
+            for (long room : o.rooms()) {
+                holders.put(room, o.node());
+            }
+        }
+        LongHashSet in = new LongHashSet();
+        in.addAll(installing);
+        Ownership o = new Ownership(map, settings.nodeId(), stale, holders, synced, in, addresses);
+        if (ring.tryPublishCluster(RingEvent.KIND_CLUSTER, 0, o)) {
+            if (published == null) {
+                LOG.info("cluster '{}': map version {}, this node {}", settings.clusterName(), map.version(), state);
+            } else if (stale != published.stale()) {
+                if (stale) {
+                    LOG.warn("cluster: Redis unreachable for over {} ms: serving the rooms held here, taking no new ones",
+                            settings.leaseMs());
+                } else {
+                    LOG.info("cluster: Redis reachable again (map version {})", map.version());
+                }
+            }
+            published = o;
+            dirty = false;
+        }
+    }
+
+    private void ok(long now) {
+        lastRedisOkNanos = now;
+        redisOk = true;
+        error = "";
+    }
+
+    private void failed(String what, RuntimeException e) {
+        redisOk = false;
+        String msg = what + ": " + e;
+        error = msg;
+        long now = System.nanoTime();
+        if (!msg.equals(lastError) || now - lastErrorLogNanos > TimeUnit.SECONDS.toNanos(30)) {
+            lastError = msg;
+            lastErrorLogNanos = now;
+            LOG.warn("cluster: {}", msg);
+        }
+    }
+
+    // ---- what health and metrics show (any thread) -----------------------------------------------
+
+    public String name() {
+        return settings.clusterName();
+    }
+
+    public long mapVersion() {
+        return mapVersion;
+    }
+
+    /** True while Redis answers. */
+    public boolean redisOk() {
+        return redisOk;
+    }
+
+    /** The ownership is stale (Redis silent for over a lease): held rooms served, no new ones. */
+    public boolean stale() {
+        Ownership o = published;
+        return o == null || o.stale();
+    }
+
+    /** This node's state in the map: joining, active, draining, gone, absent, or unknown. */
+    public String state() {
+        return state;
+    }
+
+    /** Rooms still to hand over. */
+    public int outgoingCount() {
+        return outgoingCount;
+    }
+
+    public long movedOut() {
+        return movedOut;
+    }
+
+    public long movedIn() {
+        return movedIn;
+    }
+
+    public long markedGone() {
+        return markedGone;
+    }
+
+    public String lastError() {
+        return error;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (endpoint != null) {
+            endpoint.close();
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package dev.danmaku.engine.it;
+
+import dev.danmaku.codec.FrameDecoder;
+import dev.danmaku.codec.FrameType;
+import dev.danmaku.codec.RedirectDecoder;
+import dev.danmaku.codec.RoomInfoDecoder;
+import dev.danmaku.engine.cluster.Epochs;
+import dev.danmaku.router.ShardMap;
+import dev.danmaku.router.plan.Planner;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three, then four node processes and a real redis-server on loopback: REDIRECT for every request
+ * type, and rooms moving live (a node added, a node removed) while senders and viewers keep going,
+ * with nothing acknowledged lost, nothing duplicated and every viewer resumed.
+ */
+@Timeout(300)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+    @TempDir
+    static Path dir;
+    static ClusterFixture cluster;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new ClusterFixture(dir);
+        for (String id : List.of("n1", "n2", "n3")) {
+            cluster.startNode(id);
+        }
+        cluster.addActive(2_000, "n1", "n2", "n3");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static long roomOwnedBy(ShardMap map, String id, long from) {
+        for (long r = from; ; r++) {
+            if (id.equals(map.ownerId(r))) {
+                return r;
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void shouldRedirectEveryRequestForARoomOwnedElsewhereAndServeItAtItsOwner() throws Exception {
+        ShardMap map = cluster.store().readMap();
+        long room = roomOwnedBy(map, "n2", 1000);
+        String owner = map.member("n2").address();
+        FrameDecoder d = FrameDecoder.forClient();
+        try (WsTestClient other = WsTestClient.connect(cluster.address("n1"), true)) {
+            for (FrameType type : List.of(FrameType.CREATE_ROOM, FrameType.CHECK_ROOM)) {
+                other.roomRequest(type, room, 7);
+                other.await(FrameType.REDIRECT, d, 5_000);
+                assertThat(d.redirect().kind()).as(type.name()).isEqualTo(RedirectDecoder.KIND_REDIRECT);
+                assertThat(d.redirect().address()).isEqualTo(owner);
+                assertThat(d.redirect().roomId()).isEqualTo(room);
+            }
+            other.join(room, 0);
+            other.await(FrameType.REDIRECT, d, 5_000);
+            assertThat(d.redirect().address()).isEqualTo(owner);
+            other.bullet(room, 7, "u7", "hello", "");
+            other.await(FrameType.REDIRECT, d, 5_000);
+            assertThat(d.redirect().address()).isEqualTo(owner);
+        }
+        try (WsTestClient at = WsTestClient.connect(URI.create(owner), true)) {
+            at.roomRequest(FrameType.CREATE_ROOM, room, 7);
+            at.await(FrameType.ROOM_INFO, d, 5_000);
+            RoomInfoDecoder info = d.roomInfo();
+            assertThat(info.flags() & RoomInfoDecoder.FLAG_CREATED).isNotZero();
+            assertThat(info.epoch()).as("a room created under map v%d", map.version()).isEqualTo(Epochs.term(map.version()));
+            at.bullet(room, 7, "u7", "hello", "");
+            at.await(FrameType.ACK, d, 5_000);
+            assertThat(d.ack().sequence()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void shouldMoveRoomsToAnAddedNodeAndFromARemovedOneWithoutLosingOrDuplicatingABullet() throws Exception {
+        ShardMap map = cluster.store().readMap();
+        int rooms = 16;
+        List<Long> ids = new ArrayList<>();
+        for (long r = 50_001; ids.size() < rooms; r++) {
+            ids.add(r);
+        }
+        // Create every room at its owner (following the redirect), then a viewer and a sender per room.
+        FrameDecoder d = FrameDecoder.forClient();
+        for (long r : ids) {
+            try (WsTestClient c = WsTestClient.connect(URI.create(map.owner(r).address()), true)) {
+                c.roomRequest(FrameType.CREATE_ROOM, r, 1);
+                c.await(FrameType.ROOM_INFO, d, 5_000);
+            }
+        }
+        Map<Long, FollowingPeers.Viewer> viewers = new HashMap<>();
+        Map<Long, FollowingPeers.Sender> senders = new HashMap<>();
+        for (long r : ids) {
+            // Viewers start anywhere: the first JOIN is redirected to the owner.
+            viewers.put(r, new FollowingPeers.Viewer(cluster.address("n1"), r).start());
+        }
+        ClusterFixture.await(() -> viewers.values().stream().allMatch(v -> v.lastSeq() >= 0), 20_000, "viewers joined");
+        for (long r : ids) {
+            senders.put(r, new FollowingPeers.Sender(cluster.address("n3"), r, 100 + r, 10_000, 20).start());
+        }
+        Thread.sleep(1_500);
+
+        // Add n4: about a quarter of the rooms move to it, spread over the 2 s window.
+        cluster.startNode("n4");
+        ShardMap added = cluster.addActive(2_000, "n4");
+        List<Long> toN4 = ids.stream().filter(r -> "n4".equals(added.ownerId(r))).toList();
+        cluster.awaitMovesDone(30_000);
+        Thread.sleep(1_000);
+        for (long r : toN4) {
+            assertThat(cluster.rooms(cluster.node("n4"))).as("room %d at n4", r).containsKey(r);
+        }
+
+        // Remove n1: its rooms go to the others.
+        ShardMap before = cluster.store().readMap();
+        List<Long> fromN1 = ids.stream().filter(r -> "n1".equals(before.ownerId(r))).toList();
+        ShardMap removed = cluster.change(Planner.remove(before, "n1"));
+        cluster.awaitMovesDone(30_000);
+        Thread.sleep(1_000);
+        assertThat(cluster.rooms(cluster.node("n1"))).as("n1 holds nothing").isEmpty();
+
+        for (FollowingPeers.Sender s : senders.values()) {
+            s.stop();
+        }
+        for (FollowingPeers.Sender s : senders.values()) {
+            s.join(15_000);
+            assertThat(s.failure()).isNull();
+        }
+        // Let the last batches arrive, then compare what was acknowledged with what was delivered.
+        Map<Long, Long> lastAcked = new HashMap<>();
+        for (long r : ids) {
+            FollowingPeers.Sender s = senders.get(r);
+            long max = s.acks.values().stream().mapToLong(a -> a[1]).max().orElse(0);
+            lastAcked.put(r, max);
+        }
+        ClusterFixture.await(() -> ids.stream().allMatch(r -> viewers.get(r).lastSeq() >= lastAcked.get(r)), 20_000,
+                "every viewer caught up with the last acknowledged bullet");
+        int movedViewers = 0;
+        int resumed = 0;
+        for (long r : ids) {
+            FollowingPeers.Viewer v = viewers.get(r);
+            v.stop();
+            FollowingPeers.Sender s = senders.get(r);
+            assertThat(v.failure()).as("viewer of %d", r).isNull();
+            assertThat(v.problems).as("viewer of room %d", r).isEmpty();
+            assertThat(s.errors).as("sender of room %d", r).isEmpty();
+            // Every acknowledged bullet delivered, exactly once: the acked seqs are distinct and all seen.
+            TreeSet<Long> acked = new TreeSet<>();
+            for (long[] a : s.acks.values()) {
+                assertThat(acked.add(a[1])).as("room %d: seq %d acknowledged twice", r, a[1]).isTrue();
+            }
+            assertThat(new TreeSet<>(v.seqs)).as("room %d delivered", r).containsAll(acked);
+            assertThat(acked).as("room %d: acknowledged seqs are gapless from 1", r)
+                    .containsExactlyElementsOf(range(1, acked.size()));
+            System.out.printf("room %d: acked %d (retry acks %d, redirects %d, retries %d); viewer delivered %d, moved %d,"
+                            + " recovered %d, epochs crossed %d%n", r, acked.size(), s.retryAcks.get(), s.redirects.get(),
+                    s.retries.get(), v.delivered(), v.moved.get(), v.recovered.get(), v.epochsCrossed.get());
+            movedViewers += v.moved.get() > 0 ? 1 : 0;
+            resumed += v.recovered.get();
+        }
+        List<Long> moved = new ArrayList<>(toN4);
+        moved.addAll(fromN1);
+        assertThat(moved).as("some rooms moved").isNotEmpty();
+        assertThat(movedViewers).as("viewers told MOVED").isGreaterThanOrEqualTo(moved.size());
+        assertThat(resumed).as("resumes answered RECOVERED").isGreaterThanOrEqualTo(moved.size());
+        assertThat(removed.member("n1")).isNull();
+    }
+
+    private static List<Long> range(long from, int n) {
+        List<Long> r = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            r.add(from + i);
+        }
+        return r;
+    }
+}
