@@ -122,8 +122,9 @@ public final class Node implements AutoCloseable {
                     self, config.get(NodeConfig.CLUSTER_LEASE_MS), config.get(NodeConfig.CLUSTER_RENEW_MS),
                     config.get(NodeConfig.CLUSTER_POLL_MS), config.get(NodeConfig.REDIS_TIMEOUT_MS),
                     config.get(NodeConfig.CLUSTER_HANDOFF_TTL_MS),
-                    config.get(NodeConfig.CLUSTER_REJOIN) == NodeConfig.RejoinAs.ACTIVE ? NodeState.ACTIVE : NodeState.JOINING),
-                    wiring);
+                    config.get(NodeConfig.CLUSTER_REJOIN) == NodeConfig.RejoinAs.ACTIVE ? NodeState.ACTIVE : NodeState.JOINING,
+                    config.get(NodeConfig.REDIS_SINK) ? config.get(NodeConfig.REDIS_URI).trim() : "",
+                    Math.max(1, config.get(NodeConfig.HISTORY_SIZE))), wiring);
             sequencer.cluster(self, cluster);
             fanout.cluster(self, cluster);
         }
@@ -277,9 +278,10 @@ public final class Node implements AutoCloseable {
             }
 
             @Override
-            public void onAdopted(long roomId, long epoch, long base, long previousEpoch, long documentIndex) {
+            public void onAdopted(long roomId, long epoch, long base, long previousEpoch, boolean exact,
+                                  long documentIndex) {
                 sequencer.recoverRoom(roomId, epoch, base);
-                fanout.newRoom(roomId, epoch, base).adopted(previousEpoch, base);
+                fanout.newRoom(roomId, epoch, base).adopted(previousEpoch, base, exact);
             }
 
             @Override

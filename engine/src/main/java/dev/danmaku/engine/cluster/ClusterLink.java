@@ -18,6 +18,12 @@ public interface ClusterLink {
     /** Journal stage: an install is done ({@code ok}), or was refused because the room is already held here. */
     void installed(long room, boolean ok);
 
-    /** Journal stage: rooms given up without a handoff (this node is gone from the map). */
+    /** Journal stage: a room this node owns may have been a dead node's: look for it in the sinks. */
+    void probe(long room);
+
+    /**
+     * Journal stage: this node is gone in the map; these rooms (maybe none) were given up without a
+     * handoff. Until this arrives the node does not put itself back in the map.
+     */
     void dropped(long[] rooms, int count);
 }

@@ -54,8 +54,16 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     static final int MAX_IN_FLIGHT = 64;
 
     /** Settings. */
+    /**
+     * Settings.
+     *
+     * @param sinkRedisUri the Redis the node's sink writes to (rooms of a dead node are restored from
+     *                     it), or empty: such rooms start anew
+     * @param restoreLimit most recent bullets restored per room
+     */
     public record Settings(String redisUri, String clusterName, String nodeId, long leaseMs, long renewMs,
-                           long pollMs, long redisTimeoutMs, long handoffTtlMs, NodeState rejoinAs) {
+                           long pollMs, long redisTimeoutMs, long handoffTtlMs, NodeState rejoinAs,
+                           String sinkRedisUri, int restoreLimit) {
     }
 
     /** The member's advertised URLs, known once the node has bound its ports. */
@@ -97,6 +105,14 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     /** Rooms owned here that another node held at the last refresh. */
     private LongHashSet expected = new LongHashSet();
     private final LongHashSet toFetch = new LongHashSet();
+    /** The ring has given up what it held since the map said this node is gone: it may rejoin. */
+    private boolean dropConfirmed;
+    /** Rooms to look for in the sinks (a dead node's), and those looked for already. */
+    private final LongHashSet probes = new LongHashSet();
+    private final LongHashSet absent = new LongHashSet();
+    private RedisEndpoint sinkEndpoint;
+    private io.lettuce.core.api.StatefulConnection<String, byte[]> sinkConnection;
+    private volatile long restored;
 
     // ---- read by other threads (health, metrics) ----
     private volatile long mapVersion;
@@ -165,9 +181,19 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     }
 
     @Override
+    public void probe(long room) {
+        post(() -> {
+            if (probes.size() < 10_000 && !absent.contains(room)) {
+                probes.add(room);
+            }
+        });
+    }
+
+    @Override
     public void dropped(long[] rooms, int count) {
         long[] copy = java.util.Arrays.copyOf(rooms, count);
         post(() -> {
+            dropConfirmed = true;
             schedule = new long[0];
             due = new long[0];
             next = 0;
@@ -176,7 +202,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             } catch (RuntimeException e) {
                 failed("clearing the outgoing set", e);
             }
-            LOG.warn("gave up {} rooms (this node was gone from the map)", copy.length);
+            if (copy.length > 0) {
+                LOG.warn("gave up {} rooms (this node was gone from the map)", copy.length);
+            }
         });
     }
 
@@ -236,6 +264,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
         if (!toFetch.isEmpty()) {
             fetch();
+        }
+        if (!probes.isEmpty()) {
+            restore();
         }
         writeHandoffs(now);
         releaseDue(now);
@@ -382,6 +413,70 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
     }
 
+    /**
+     * Rooms a dead node owned, looked for in the sink's Redis keys (docs/redis.md): the applied
+     * marker gives the epoch and last sequence the sink saw, the pool the recent bullets, the ranking
+     * the leaderboard. Found: installed under a higher epoch, flagged restored (the dead node may
+     * have acknowledged more than the sink had: resumes from its epoch are answered NOT_RECOVERED).
+     * Not found: recorded absent, so the room is new here.
+     */
+    private void restore() {
+        if (settings.sinkRedisUri().isEmpty()) {
+            LongHashSet.LongIterator it = probes.iterator();
+            while (it.hasNext()) {
+                absent.add(it.nextValue());
+            }
+            probes.clear();
+            dirty = true;
+            return;
+        }
+        try {
+            if (sinkConnection == null) {
+                sinkEndpoint = settings.sinkRedisUri().equals(settings.redisUri()) ? endpoint
+                        : RedisEndpoint.of(settings.sinkRedisUri(), settings.redisTimeoutMs());
+                sinkConnection = sinkEndpoint.connect(io.lettuce.core.codec.RedisCodec.of(
+                        io.lettuce.core.codec.StringCodec.UTF8, io.lettuce.core.codec.ByteArrayCodec.INSTANCE));
+            }
+            var sink = RedisEndpoint.sync(sinkConnection);
+            LongHashSet.LongIterator it = probes.iterator();
+            while (it.hasNext() && installing.size() < MAX_IN_FLIGHT) {
+                long room = it.nextValue();
+                byte[] applied = sink.get(dev.danmaku.engine.sink.RedisKeys.applied(room));
+                if (applied == null) {
+                    it.remove();
+                    absent.add(room);
+                    dirty = true;
+                    continue;
+                }
+                byte[] doc = SinkRestore.document(room, new String(applied, java.nio.charset.StandardCharsets.UTF_8),
+                        sink.lrange(dev.danmaku.engine.sink.RedisKeys.pool(room), -settings.restoreLimit(), -1),
+                        sink.zrangeWithScores(dev.danmaku.engine.sink.RedisKeys.ranking(room), 0, -1),
+                        map.version(), System.currentTimeMillis(), settings.nodeId());
+                HandoffDocument d = HandoffDocument.decode(doc);
+                if (!ring.tryPublishCluster(RingEvent.KIND_INSTALL, room, d)) {
+                    return; // ring full: next step
+                }
+                it.remove();
+                absent.add(room);
+                installing.add(room);
+                restored++;
+                dirty = true;
+                LOG.info("room {}: restored from the sink (epoch {}, last seq {}, {} recent bullets) after its owner died",
+                        Long.toUnsignedString(room), d.epoch(), d.lastSequence(), d.historyCount());
+            }
+            if (absent.size() > 100_000) {
+                absent.clear(); // bounded; rooms are looked for again at worst
+            }
+        } catch (RuntimeException e) {
+            failed("restoring rooms from the sink", e);
+        }
+    }
+
+    /** Rooms restored from the sink after their owner died. */
+    public long restored() {
+        return restored;
+    }
+
     private void onInstalled(long room, boolean ok) {
         installing.remove(room);
         dirty = true;
@@ -403,12 +498,18 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     /** Marks dead members gone, and puts this node back in the map when it finds itself gone or moved. */
     private void maintain() {
         Member me = map.member(settings.nodeId());
-        if (me != null && leases.live(settings.nodeId())
+        if (me != null && me.state() == NodeState.GONE && !dropConfirmed) {
+            dirty = true; // the ring must first see this map and give up its (stale) rooms; then rejoin
+        } else if (me != null && leases.live(settings.nodeId())
                 && (me.state() == NodeState.GONE || !me.address().equals(urls.address())
                 || !me.admin().equals(urls.admin()))) {
             NodeState s = me.state() == NodeState.GONE ? settings.rejoinAs() : me.state();
-            change(map.with(new Member(me.id(), urls.address(), urls.admin(), me.weight(), s)),
-                    "node " + me.id() + " rejoins as " + s.label());
+            boolean rejoin = me.state() == NodeState.GONE;
+            if (change(map.with(new Member(me.id(), urls.address(), urls.admin(), me.weight(), s)),
+                    "node " + me.id() + (rejoin ? " rejoins as " + s.label() : " moved to " + urls.address())) && rejoin) {
+                dropConfirmed = false; // gone again later: give up the rooms again before rejoining
+                LOG.info("node {} was gone from the map: gave up its rooms, rejoined as {}", me.id(), s.label());
+            }
             return;
         }
         for (Member m : map.members()) {
@@ -574,7 +675,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
         LongHashSet in = new LongHashSet();
         in.addAll(installing);
-        Ownership o = new Ownership(map, settings.nodeId(), stale, holders, synced, in, addresses);
+        LongHashSet gone = new LongHashSet();
+        gone.addAll(absent);
+        Ownership o = new Ownership(map, settings.nodeId(), stale, holders, synced, in, addresses,
+                !settings.sinkRedisUri().isEmpty(), gone);
         if (ring.tryPublishCluster(RingEvent.KIND_CLUSTER, 0, o)) {
             if (published == null) {
                 LOG.info("cluster '{}': map version {}, this node {}", settings.clusterName(), map.version(), state);
@@ -667,6 +771,12 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
         if (store != null) {
             store.close();
+        }
+        if (sinkConnection != null) {
+            sinkConnection.close();
+        }
+        if (sinkEndpoint != null && sinkEndpoint != endpoint) {
+            sinkEndpoint.close();
         }
         if (endpoint != null) {
             endpoint.close();

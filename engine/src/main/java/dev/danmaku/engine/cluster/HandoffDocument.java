@@ -21,12 +21,14 @@ import java.nio.charset.StandardCharsets;
  *  offset size  field (big-endian)
  *   0     4     magic "DMHO"
  *   4     1     version = 1
- *   5     8     room id          u64
- *  13     4     epoch            u32, at the old owner
- *  17     8     last sequence    u64, the old owner's last
- *  25     8     map version      u64, the map the old owner released it under
- *  33     8     time             i64, old owner's clock, Unix ms
- *  41     2+n   from node id     u16 length + UTF-8
+ *   5     1     flags            bit 0 RESTORED: rebuilt from the sinks after the owner died, so
+ *                                the epoch may have gone on past last sequence (no exact resume)
+ *   6     8     room id          u64
+ *  14     4     epoch            u32, at the old owner
+ *  18     8     last sequence    u64, the old owner's last (as far as known)
+ *  26     8     map version      u64, the map it was released (or restored) under
+ *  34     8     time             i64, writer's clock, Unix ms
+ *  42     2+n   from node id     u16 length + UTF-8 ("sinks" when restored)
  *   .     2+n   to node id       u16 length + UTF-8
  *   .     8     first sequence   u64, of the history that follows (last + 1 if none)
  *   .     4     history count    u32, entries for first .. last
@@ -38,7 +40,10 @@ import java.nio.charset.StandardCharsets;
 public final class HandoffDocument {
     private static final int MAGIC = 0x444D484F; // "DMHO"
     private static final int VERSION = 1;
+    /** Flag: rebuilt from what the sinks hold after the owner died; the old epoch's end is unknown. */
+    public static final int FLAG_RESTORED = 1;
 
+    private final int flags;
     private final long room;
     private final long epoch;
     private final long lastSequence;
@@ -53,9 +58,10 @@ public final class HandoffDocument {
     private final long[] users;
     private final long[] scores;
 
-    private HandoffDocument(long room, long epoch, long lastSequence, long mapVersion, long timeMs, String from,
+    private HandoffDocument(int flags, long room, long epoch, long lastSequence, long mapVersion, long timeMs, String from,
                             String to, long firstSequence, UnsafeBuffer entries, int[] entryOffsets,
                             int[] entryLengths, long[] users, long[] scores) {
+        this.flags = flags;
         this.room = room;
         this.epoch = epoch;
         this.lastSequence = lastSequence;
@@ -71,21 +77,24 @@ public final class HandoffDocument {
         this.scores = scores;
     }
 
+    /** History entries by index, for {@link #encode(int, long, long, long, long, long, String, String, long, int, Entries, long[], long[], int)}. */
+    public interface Entries {
+        int length(int i);
+
+        /** Copies entry {@code i} into {@code out} at its position (advancing it). */
+        void copy(int i, ByteBuffer out);
+    }
+
     /**
-     * Encodes a room's state. Fan-out stage thread (allocates: one document per room handed over).
+     * Encodes a room's state from the fan-out stage's history and leaderboard. Fan-out stage thread
+     * (allocates: one document per room handed over).
      *
      * @param history the room's history; entries from its first retained sequence (and at least
      *                {@code fromSequence}) to {@code lastSequence}
      */
     public static byte[] encode(long room, long epoch, long lastSequence, long mapVersion, long timeMs, String from,
                                 String to, RoomHistory history, Leaderboard leaderboard, long fromSequence) {
-        byte[] f = from.getBytes(StandardCharsets.UTF_8);
-        byte[] t = to.getBytes(StandardCharsets.UTF_8);
         long first = Math.min(Math.max(Math.max(history.firstSequence(), 1), fromSequence), lastSequence + 1);
-        long bytes = 64L + f.length + t.length;
-        for (long s = first; s <= lastSequence; s++) {
-            bytes += 2 + history.length(s);
-        }
         long[] users = new long[leaderboard.size()];
         long[] scores = new long[users.length];
         int[] n = {0};
@@ -93,21 +102,44 @@ public final class HandoffDocument {
             users[n[0]] = user;
             scores[n[0]++] = score;
         });
-        bytes += 4 + 16L * n[0];
+        UnsafeBuffer log = history.buffer();
+        return encode(0, room, epoch, lastSequence, mapVersion, timeMs, from, to, first, (int) (lastSequence - first + 1),
+                new Entries() {
+                    @Override
+                    public int length(int i) {
+                        return history.length(first + i);
+                    }
+
+                    @Override
+                    public void copy(int i, ByteBuffer out) {
+                        int len = history.length(first + i);
+                        log.getBytes(history.offset(first + i), out, out.position(), len);
+                        out.position(out.position() + len);
+                    }
+                }, users, scores, n[0]);
+    }
+
+    /** Encodes a document: {@code count} entries for sequences {@code first ..}, and {@code n} leaderboard entries. */
+    public static byte[] encode(int flags, long room, long epoch, long lastSequence, long mapVersion, long timeMs,
+                                String from, String to, long first, int count, Entries entries, long[] users,
+                                long[] scores, int n) {
+        byte[] f = from.getBytes(StandardCharsets.UTF_8);
+        byte[] t = to.getBytes(StandardCharsets.UTF_8);
+        long bytes = 64L + f.length + t.length + 4 + 16L * n;
+        for (int i = 0; i < count; i++) {
+            bytes += 2 + entries.length(i);
+        }
         ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.BIG_ENDIAN);
-        out.putInt(MAGIC).put((byte) VERSION).putLong(room).putInt((int) epoch).putLong(lastSequence)
+        out.putInt(MAGIC).put((byte) VERSION).put((byte) flags).putLong(room).putInt((int) epoch).putLong(lastSequence)
                 .putLong(mapVersion).putLong(timeMs);
         out.putShort((short) f.length).put(f).putShort((short) t.length).put(t);
-        out.putLong(first).putInt((int) (lastSequence - first + 1));
-        UnsafeBuffer log = history.buffer();
-        for (long s = first; s <= lastSequence; s++) {
-            int len = history.length(s);
-            out.putShort((short) len);
-            log.getBytes(history.offset(s), out, out.position(), len);
-            out.position(out.position() + len);
+        out.putLong(first).putInt(count);
+        for (int i = 0; i < count; i++) {
+            out.putShort((short) entries.length(i));
+            entries.copy(i, out);
         }
-        out.putInt(n[0]);
-        for (int i = 0; i < n[0]; i++) {
+        out.putInt(n);
+        for (int i = 0; i < n; i++) {
             out.putLong(users[i]).putLong(scores[i]);
         }
         byte[] result = new byte[out.position()];
@@ -125,6 +157,10 @@ public final class HandoffDocument {
             ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
             if (in.getInt() != MAGIC || in.get() != VERSION) {
                 throw new IllegalArgumentException("not a version-1 handoff document");
+            }
+            int flags = in.get() & 0xFF;
+            if ((flags & ~FLAG_RESTORED) != 0) {
+                throw new IllegalArgumentException("unknown handoff flags " + flags);
             }
             long room = in.getLong();
             long epoch = in.getInt() & 0xFFFF_FFFFL;
@@ -163,7 +199,7 @@ public final class HandoffDocument {
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException(in.remaining() + " trailing bytes");
             }
-            return new HandoffDocument(room, epoch, last, mapVersion, time, from, to, first, new UnsafeBuffer(bytes),
+            return new HandoffDocument(flags, room, epoch, last, mapVersion, time, from, to, first, new UnsafeBuffer(bytes),
                     offsets, lengths, users, scores);
         } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new IllegalArgumentException("truncated handoff document");
@@ -179,6 +215,11 @@ public final class HandoffDocument {
 
     public long room() {
         return room;
+    }
+
+    /** True if rebuilt from the sinks after the owner died: resumes from its epoch cannot be exact. */
+    public boolean restored() {
+        return (flags & FLAG_RESTORED) != 0;
     }
 
     /** The room's epoch at the old owner. */

@@ -27,6 +27,11 @@ public final class Ownership {
     public static final int MOVING = 2;
     /** This node cannot reach the map (or has none yet): it takes no rooms it does not hold. */
     public static final int UNAVAILABLE = 3;
+    /**
+     * Owned here, not held, and it may have been a dead node's: look in the sinks first (answer
+     * ROOM_MOVING meanwhile; the cluster thread restores it, or records that there is nothing).
+     */
+    public static final int PROBE = 4;
 
     private final ShardMap map;
     private final String self;
@@ -36,6 +41,9 @@ public final class Ownership {
     private final boolean allSynced;
     private final LongHashSet incoming;
     private final Map<String, String> addresses;
+    /** The map with its gone members counted active (null if none is gone, or no sinks to restore from). */
+    private final ShardMap withGone;
+    private final LongHashSet absent;
 
     /**
      * @param map       the current map
@@ -45,9 +53,11 @@ public final class Ownership {
      * @param allSynced every live node has published its outgoing set for {@code map}'s version
      * @param incoming  rooms whose handoff document is being installed here
      * @param addresses node id -> WebSocket URL, for every node the map or the registry knows
+     * @param restore   rooms a gone member owned can be restored from the sinks
+     * @param absent    rooms looked for in the sinks and not found there (or found and being installed)
      */
     public Ownership(ShardMap map, String self, boolean stale, Long2ObjectHashMap<String> holders, boolean allSynced,
-                     LongHashSet incoming, Map<String, String> addresses) {
+                     LongHashSet incoming, Map<String, String> addresses, boolean restore, LongHashSet absent) {
         this.map = map;
         this.self = self;
         this.known = true;
@@ -56,6 +66,15 @@ public final class Ownership {
         this.allSynced = allSynced;
         this.incoming = incoming;
         this.addresses = Map.copyOf(addresses);
+        this.absent = absent;
+        ShardMap g = null;
+        if (restore && !map.members(NodeState.GONE).isEmpty()) {
+            g = map;
+            for (Member m : map.members(NodeState.GONE)) {
+                g = g.with(m.withState(NodeState.ACTIVE));
+            }
+        }
+        this.withGone = g;
     }
 
     private Ownership(String self) {
@@ -67,6 +86,8 @@ public final class Ownership {
         this.allSynced = false;
         this.incoming = new LongHashSet();
         this.addresses = Map.of();
+        this.withGone = null;
+        this.absent = new LongHashSet();
     }
 
     /** Before the first map is read: nothing is served (held rooms may have been taken over meanwhile). */
@@ -140,7 +161,17 @@ public final class Ownership {
         if (holder != null) {
             return addresses.containsKey(holder) ? REDIRECT : MOVING;
         }
-        return allSynced ? OWN : MOVING;
+        if (!allSynced) {
+            return MOVING;
+        }
+        if (withGone != null && !absent.contains(room)) {
+            Member was = withGone.owner(room);
+            Member now = was == null ? null : map.member(was.id());
+            if (now != null && now.state() == NodeState.GONE) {
+                return PROBE;
+            }
+        }
+        return OWN;
     }
 
     /** Where a {@link #REDIRECT} for {@code room} points: its holder while it still has it, else its owner. */

@@ -56,13 +56,16 @@ import java.nio.ByteOrder;
  *  15      8     last sequence  u64, the last sequence this node assigned
  *  23      8     time           i64, node clock, Unix ms
  *
- * ADOPTED (kind 5): the room came to this node from another one, 35 bytes; it continues under the
+ * ADOPTED (kind 5): the room came to this node from another one, 36 bytes; it continues under the
  * new epoch, its next bullet has sequence base + 1
  *   3      8     room id        u64
  *  11      4     epoch          u32, the room's new epoch here
  *  15      8     base sequence  u64, the previous owner's last sequence
  *  23      4     previous epoch u32, the epoch at the previous owner
  *  27      8     time           i64, node clock, Unix ms
+ *  35      1     reason         u8, {@link EpochReason#code()}: MIGRATION (handed over: the previous
+ *                               epoch ended exactly at base) or HISTORY_LOST (rebuilt from the sinks
+ *                               after its owner died: the previous epoch may have gone on)
  * </pre>
  *
  * The brief lists the BULLET fields as room, epoch, seq, timestamp, user, accept time, level, strings;
@@ -123,7 +126,8 @@ public final class JournalLayout {
     public static final int ADOPTED_BASE_OFFSET = 15;
     public static final int ADOPTED_PREVIOUS_EPOCH_OFFSET = 23;
     public static final int ADOPTED_TIME_OFFSET = 27;
-    public static final int ADOPTED_LENGTH = 35;
+    public static final int ADOPTED_REASON_OFFSET = 35;
+    public static final int ADOPTED_LENGTH = 36;
 
     /** Smallest record of any kind, bytes. */
     public static final int MIN_RECORD_LENGTH = ROOM_LENGTH;

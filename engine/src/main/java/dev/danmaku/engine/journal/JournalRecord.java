@@ -120,6 +120,11 @@ public final class JournalRecord {
         return buffer.getLong(offset + ADOPTED_BASE_OFFSET, ORDER);
     }
 
+    /** ADOPTED: why ({@link EpochReason#MIGRATION} exact handoff, {@link EpochReason#HISTORY_LOST} rebuilt from sinks). */
+    public EpochReason adoptedReason() {
+        return EpochReason.fromCode(buffer.getByte(offset + ADOPTED_REASON_OFFSET) & 0xFF);
+    }
+
     /** ADOPTED: the room's epoch at the previous owner. */
     public long adoptedPreviousEpoch() {
         return buffer.getInt(offset + ADOPTED_PREVIOUS_EPOCH_OFFSET, ORDER) & 0xFFFF_FFFFL;

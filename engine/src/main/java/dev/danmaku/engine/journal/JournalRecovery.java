@@ -36,8 +36,11 @@ public final class JournalRecovery {
         default void onReleased(long roomId, long epoch, long lastSequence, long documentIndex) {
         }
 
-        /** An ADOPTED record: the room came from another node and continues under {@code epoch} after {@code base}. */
-        default void onAdopted(long roomId, long epoch, long base, long previousEpoch, long documentIndex) {
+        /**
+         * An ADOPTED record: the room came from another node and continues under {@code epoch} after
+         * {@code base}; {@code exact} if the previous epoch is known to end at base (a handoff).
+         */
+        default void onAdopted(long roomId, long epoch, long base, long previousEpoch, boolean exact, long documentIndex) {
         }
 
         /** A BULLET record; {@code bullet} is valid only during the call. */
@@ -138,7 +141,8 @@ public final class JournalRecovery {
                 case JournalLayout.KIND_ADOPTED:
                     rooms++;
                     visitor.onAdopted(record.roomId(), record.epoch(), record.adoptedBaseSequence(),
-                            record.adoptedPreviousEpoch(), documentIndex);
+                            record.adoptedPreviousEpoch(), record.adoptedReason() == EpochReason.MIGRATION,
+                            documentIndex);
                     break;
                 default:
                     unknown++;

@@ -190,7 +190,7 @@ public final class JournalWriter implements AutoCloseable {
      * @return false, changing nothing, if the document is full
      */
     public boolean appendAdopted(final long roomId, final long epoch, final long baseSequence, final long previousEpoch,
-                                 final long timeMs) {
+                                 final EpochReason reason, final long timeMs) {
         if (!fits(ADOPTED_LENGTH)) {
             return false;
         }
@@ -202,6 +202,7 @@ public final class JournalWriter implements AutoCloseable {
         buffer.putLong(p + ADOPTED_BASE_OFFSET, baseSequence, ORDER);
         buffer.putInt(p + ADOPTED_PREVIOUS_EPOCH_OFFSET, (int) previousEpoch, ORDER);
         buffer.putLong(p + ADOPTED_TIME_OFFSET, timeMs, ORDER);
+        buffer.putByte(p + ADOPTED_REASON_OFFSET, (byte) reason.code());
         position = p + ADOPTED_LENGTH;
         count++;
         return true;

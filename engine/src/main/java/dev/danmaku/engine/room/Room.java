@@ -37,6 +37,7 @@ public final class Room {
      */
     private long previousEpoch;
     private long base;
+    private boolean exactBase;
 
     public Room(long id, long epoch, RoomHistory history, Leaderboard leaderboard, int loops) {
         this.id = id;
@@ -64,10 +65,20 @@ public final class Room {
         }
     }
 
-    /** Marks the room as continuing {@code previousEpoch} after {@code base} (see {@link #previousEpoch}). */
-    public void adopted(long previousEpoch, long base) {
+    /**
+     * Marks the room as continuing {@code previousEpoch} after {@code base} (see {@link #previousEpoch});
+     * {@code exact} if the previous epoch is known to end at base (a handoff), false if the room was
+     * rebuilt from the sinks after its owner died (resumes from that epoch are then NOT_RECOVERED).
+     */
+    public void adopted(long previousEpoch, long base, boolean exact) {
         this.previousEpoch = previousEpoch;
         this.base = base;
+        this.exactBase = exact;
+    }
+
+    /** True if resumes from {@link #previousEpoch()} can be exact. */
+    public boolean exactBase() {
+        return exactBase;
     }
 
     public long previousEpoch() {

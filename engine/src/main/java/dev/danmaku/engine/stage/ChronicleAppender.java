@@ -42,8 +42,11 @@ public final class ChronicleAppender implements JournalHandler.Appender {
     }
 
     @Override
-    public boolean appendAdopted(long roomId, long epoch, long baseSequence, long previousEpoch, long timeMs) {
-        return writer().appendAdopted(roomId, epoch, baseSequence, previousEpoch, timeMs);
+    public boolean appendAdopted(long roomId, long epoch, long baseSequence, long previousEpoch, boolean exact,
+                                 long timeMs) {
+        return writer().appendAdopted(roomId, epoch, baseSequence, previousEpoch,
+                exact ? dev.danmaku.engine.journal.EpochReason.MIGRATION : dev.danmaku.engine.journal.EpochReason.HISTORY_LOST,
+                timeMs);
     }
 
     @Override

@@ -290,7 +290,7 @@ public final class FanoutHandler implements Stage {
             history.resetAfter(doc.lastSequence());
         }
         room.sealedSequence(doc.lastSequence());
-        room.adopted(doc.epoch(), doc.lastSequence());
+        room.adopted(doc.epoch(), doc.lastSequence(), !doc.restored());
         for (int i = 0; i < doc.leaderboardSize(); i++) {
             room.leaderboard().add(doc.leaderboardUser(i), doc.leaderboardScore(i));
         }
@@ -397,7 +397,7 @@ public final class FanoutHandler implements Stage {
                 && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
             status = JoinedDecoder.STATUS_RECOVERED;
             from = e.joinLastSequence + 1;
-        } else if (e.resume && room.previousEpoch() != 0 && e.joinEpoch == room.previousEpoch()
+        } else if (e.resume && room.exactBase() && e.joinEpoch == room.previousEpoch()
                 && e.joinLastSequence <= room.base()
                 && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
             // A room adopted from another node: the viewer's epoch is the previous owner's, and this
@@ -412,6 +412,11 @@ public final class FanoutHandler implements Stage {
         } else {
             status = JoinedDecoder.STATUS_NOT_RECOVERED;
             from = Math.max(history.firstSequence(), sealed + 1 - e.joinHistory);
+            if (e.joinEpoch == room.previousEpoch() && room.previousEpoch() != 0) {
+                // A resume from the epoch before this node took the room over (its owner died): that
+                // epoch cannot be proven complete, but everything of this node's epoch can be sent.
+                from = Math.max(history.firstSequence(), Math.min(from, room.base() + 1));
+            }
         }
         ByteBuf buf = egress.allocate(JoinedDecoder.LENGTH);
         Egress.wrapForEncode(view, buf);

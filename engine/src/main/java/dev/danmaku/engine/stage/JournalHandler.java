@@ -45,8 +45,11 @@ public final class JournalHandler implements Stage {
         /** Buffers a room-released record (cluster: the room left this node); false if the document is full. */
         boolean appendReleased(long roomId, long epoch, long lastSequence, long timeMs);
 
-        /** Buffers a room-adopted record (cluster: the room came from another node); false if the document is full. */
-        boolean appendAdopted(long roomId, long epoch, long baseSequence, long previousEpoch, long timeMs);
+        /**
+         * Buffers a room-adopted record (cluster: the room came from another node; {@code exact}: by a
+         * handoff, else rebuilt from the sinks); false if the document is full.
+         */
+        boolean appendAdopted(long roomId, long epoch, long baseSequence, long previousEpoch, boolean exact, long timeMs);
 
         /** Writes everything buffered as one document; returns its index, or -1 if nothing was buffered. */
         long commit();
@@ -77,6 +80,8 @@ public final class JournalHandler implements Stage {
     private Ownership ownership;
     private ClusterLink link;
     private long outgoingVersion = -1;
+    /** Rooms this stage asked the cluster thread to look for in the sinks (since the last ownership). */
+    private final org.agrona.collections.LongHashSet probed = new org.agrona.collections.LongHashSet();
     private final long dedupWindowMs;
 
     public JournalHandler(Appender journal, DuplicateFilter dedup, AdmitCounters counters, EpochClock epochClock,
@@ -319,6 +324,14 @@ public final class JournalHandler implements Stage {
                 e.reject(ErrorCode.ROOM_MOVING.code(), 200);
                 return false;
             }
+            case Ownership.PROBE -> {
+                // Its owner died: the cluster thread looks for it in the sinks; the sender retries.
+                if (probed.add(e.roomId)) {
+                    link.probe(e.roomId);
+                }
+                e.reject(ErrorCode.ROOM_MOVING.code(), 100);
+                return false;
+            }
             default -> {
                 e.reject(ErrorCode.CLUSTER_UNAVAILABLE.code(), 1000);
                 return false;
@@ -342,6 +355,7 @@ public final class JournalHandler implements Stage {
      */
     private void onOwnership(Ownership next, RingEvent e) {
         ownership = next;
+        probed.clear(); // the cluster thread keeps its own record of what it is looking for
         if (next.dropHeld()) {
             long[] rooms = heldRooms();
             for (long room : rooms) {
@@ -350,10 +364,10 @@ public final class JournalHandler implements Stage {
             e.payload = next;
             if (rooms.length > 0) {
                 org.slf4j.LoggerFactory.getLogger(JournalHandler.class).warn(
-                        "this node is {} in map version {}: gave up its {} rooms without handing them over",
-                        next.selfState() == null ? "not" : "gone", next.version(), rooms.length);
-                link.dropped(rooms, rooms.length);
+                        "this node is gone in map version {}: gave up its {} rooms without handing them over",
+                        next.version(), rooms.length);
             }
+            link.dropped(rooms, rooms.length); // also when none: the cluster thread waits for it to rejoin
             outgoingVersion = next.version();
             return;
         }
@@ -441,9 +455,10 @@ public final class JournalHandler implements Stage {
         }
         long epoch = Epochs.adopted(doc.epoch(), ownership.version());
         long base = doc.lastSequence();
-        if (!journal.appendAdopted(room, epoch, base, doc.epoch(), nowMs)) {
+        boolean exact = !doc.restored();
+        if (!journal.appendAdopted(room, epoch, base, doc.epoch(), exact, nowMs)) {
             commit();
-            if (failed || !journal.appendAdopted(room, epoch, base, doc.epoch(), nowMs)) {
+            if (failed || !journal.appendAdopted(room, epoch, base, doc.epoch(), exact, nowMs)) {
                 e.roomId = 0;
                 link.installed(room, false);
                 return;

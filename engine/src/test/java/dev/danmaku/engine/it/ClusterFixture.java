@@ -41,7 +41,10 @@ public final class ClusterFixture implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final String[] extra;
 
-    /** Starts redis; nodes start with {@link #startNode}. {@code extra} settings go to every node. */
+    /**
+     * Starts redis; nodes start with {@link #startNode}. {@code extra} settings go to every node;
+     * {@code {redis}} in them stands for the redis URI (e.g. {@code redis.uri={redis}} for the sink).
+     */
     public ClusterFixture(Path dir, String... extra) throws Exception {
         this.dir = dir;
         this.extra = extra;
@@ -70,7 +73,9 @@ public final class ClusterFixture implements AutoCloseable {
     public ChildNode startNode(String id, String... settings) throws Exception {
         List<String> s = new ArrayList<>(List.of("cluster.redis-uri=" + redis.uri(), "cluster.name=test", "node.id=" + id,
                 "cluster.lease-ms=2000", "cluster.renew-ms=200", "cluster.poll-ms=100"));
-        s.addAll(List.of(extra));
+        for (String x : extra) {
+            s.add(x.replace("{redis}", redis.uri()));
+        }
         s.addAll(List.of(settings));
         ChildNode n = nodes.get(id);
         if (n == null) {
@@ -144,14 +149,21 @@ public final class ClusterFixture implements AutoCloseable {
     }
 
     /** The node's /rooms list: room id -> that room's JSON. */
-    public Map<Long, JsonNode> rooms(ChildNode n) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort()
-                + "/rooms")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        Map<Long, JsonNode> out = new LinkedHashMap<>();
-        for (JsonNode room : JSON.readTree(r.body()).path("rooms")) {
-            out.put(Long.parseUnsignedLong(room.path("room").asText()), room);
+    public Map<Long, JsonNode> rooms(ChildNode n) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + n.adminPort()
+                    + "/rooms")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            Map<Long, JsonNode> out = new LinkedHashMap<>();
+            for (JsonNode room : JSON.readTree(r.body()).path("rooms")) {
+                out.put(Long.parseUnsignedLong(room.path("room").asText()), room);
+            }
+            return out;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
-        return out;
     }
 
     /** The WebSocket URI of a member of the current map. */

@@ -29,6 +29,26 @@ public final class FollowingPeers {
     private FollowingPeers() {
     }
 
+    /**
+     * Connects to {@code preferred}, else (it died) after a 100 ms pause to each seed in turn; null if
+     * none answers. {@code fellBack[0]} tells whether a seed was used (the redirect chain starts over).
+     */
+    static WsTestClient connect(URI preferred, List<URI> seeds, boolean[] fellBack) throws InterruptedException {
+        List<URI> all = new ArrayList<>();
+        all.add(preferred);
+        all.addAll(seeds);
+        fellBack[0] = false;
+        for (URI u : all) {
+            try {
+                return WsTestClient.connect(u, true);
+            } catch (Exception e) {
+                fellBack[0] = true; // down: back off, try the next one
+                Thread.sleep(100);
+            }
+        }
+        return null;
+    }
+
     /** Sends {@code count} bullets to one room, one at a time, each until acknowledged. Own thread. */
     public static final class Sender implements Runnable {
         private final long room;
@@ -45,6 +65,9 @@ public final class FollowingPeers {
         public final AtomicInteger retries = new AtomicInteger();
         public final AtomicInteger retryAcks = new AtomicInteger();
         public final List<String> errors = Collections.synchronizedList(new ArrayList<>());
+
+        /** Other nodes to try when the current one does not answer (its owner died). */
+        public volatile List<URI> seeds = List.of();
 
         public Sender(URI address, long room, long user, int count, long pauseMs) {
             this.address = address;
@@ -77,6 +100,7 @@ public final class FollowingPeers {
         public void run() {
             FrameDecoder d = FrameDecoder.forClient();
             WsTestClient c = null;
+            boolean[] fellBack = new boolean[1];
             long ts = 0;
             try {
                 for (int i = 0; i < count && !stop; i++) {
@@ -84,13 +108,30 @@ public final class FollowingPeers {
                     int hops = 0;
                     while (!stop) {
                         if (c == null) {
-                            c = WsTestClient.connect(address, true);
+                            c = connect(address, seeds, fellBack);
+                            if (c == null) {
+                                continue;
+                            }
+                            if (fellBack[0]) {
+                                hops = 0;
+                            }
                         }
-                        c.bullet(ts, room, user, "u" + user, "b" + i, "");
+                        try {
+                            c.bullet(ts, room, user, "u" + user, "b" + i, "");
+                        } catch (Exception e) {
+                            c.close();
+                            c = null;
+                            address = seeds.isEmpty() ? address : seeds.get(i % seeds.size());
+                            retries.incrementAndGet();
+                            continue;
+                        }
                         byte[] f = awaitAnswer(c, d, ts);
                         if (f == null) {
                             c.close();
                             c = null; // lost answer: reconnect and retry the same bullet
+                            if (!seeds.isEmpty()) {
+                                address = seeds.get((int) (retries.get() % seeds.size()));
+                            }
                             retries.incrementAndGet();
                             continue;
                         }
@@ -188,6 +229,14 @@ public final class FollowingPeers {
         public final AtomicInteger redirects = new AtomicInteger();
         public final AtomicInteger recovered = new AtomicInteger();
         public final AtomicInteger epochsCrossed = new AtomicInteger();
+        /** Explicit breaks: (epoch, last seq held, new epoch, next seq) of each JOINED NOT_RECOVERED. */
+        public final List<long[]> notRecovered = Collections.synchronizedList(new ArrayList<>());
+        /** Every (epoch, seq) delivered, as "EPOCH:SEQ". */
+        public final java.util.Set<String> deliveredKeys = ConcurrentHashMap.newKeySet();
+        /** Other nodes to try when the current one does not answer. */
+        public volatile List<URI> seeds = List.of();
+        /** A NOT_RECOVERED answer is expected (an owner died) rather than a problem. */
+        public volatile boolean allowNotRecovered;
 
         public Viewer(URI address, long room) {
             this.address = address;
@@ -222,11 +271,18 @@ public final class FollowingPeers {
         public void run() {
             FrameDecoder d = FrameDecoder.forClient();
             WsTestClient c = null;
+            boolean[] fellBack = new boolean[1];
             int hops = 0;
             try {
                 while (!stop) {
                     if (c == null) {
-                        c = WsTestClient.connect(address, true);
+                        c = connect(address, seeds, fellBack);
+                        if (c == null) {
+                            continue;
+                        }
+                        if (fellBack[0]) {
+                            hops = 0;
+                        }
                         if (epoch < 0) {
                             c.join(room, 0);
                         } else {
@@ -237,6 +293,9 @@ public final class FollowingPeers {
                     if (f == null) {
                         if (c.closed().isDone()) {
                             c = null; // reconnect and resume
+                            if (!seeds.isEmpty()) {
+                                address = seeds.get((int) (System.nanoTime() % seeds.size()));
+                            }
                             Thread.sleep(50);
                         }
                         continue;
@@ -256,7 +315,11 @@ public final class FollowingPeers {
                             } else if (j.status() == JoinedDecoder.STATUS_RECOVERED) {
                                 recovered.incrementAndGet();
                             } else {
-                                problems.add("JOINED status " + j.status() + " resuming from " + epoch + "/" + lastSeq);
+                                if (j.status() == JoinedDecoder.STATUS_NOT_RECOVERED && allowNotRecovered) {
+                                    notRecovered.add(new long[]{epoch, lastSeq, j.epoch(), j.nextSequence()});
+                                } else {
+                                    problems.add("JOINED status " + j.status() + " resuming from " + epoch + "/" + lastSeq);
+                                }
                                 epoch = j.epoch();
                                 lastSeq = j.nextSequence() - 1;
                             }
@@ -323,6 +386,7 @@ public final class FollowingPeers {
                 }
                 lastSeq = s;
                 seqs.add(s);
+                deliveredKeys.add(epoch + ":" + s);
                 delivered++;
             }
             last = lastSeq;
