@@ -83,6 +83,12 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     private RedisEndpoint endpoint;
     private ClusterStore store;
     private long lastRedisOkNanos;
+    /**
+     * Since when Redis has answered without a failure. Nobody could renew a lease while Redis was
+     * away, so after an outage every lease looks expired: no member is marked gone until this node
+     * has been connected for a whole lease (time for the live ones to renew).
+     */
+    private long healthySinceNanos;
     private boolean everRead;
     private long nextRenewNanos;
     private long nextPollNanos;
@@ -92,8 +98,8 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     private Map<String, Outgoing> outgoing = Map.of();
     private Ownership published;
     private boolean dirty = true;
-    private String lastError = "";
-    private long lastErrorLogNanos;
+    /** Warnings logged recently, message -> nanoTime, so each distinct one is logged at most every 30 s. */
+    private final Map<String, Long> logged = new HashMap<>();
     /** Rooms to release, in order, and when each is due (nanoTime). */
     private long[] schedule = new long[0];
     private long[] due = new long[0];
@@ -124,8 +130,12 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     private volatile long movedIn;
     private volatile long markedGone;
 
-    private record Handed(long room, String to, byte[] document) {
+    /** A released room's document waiting to be written; {@code sinkDeadline}: nanoTime to stop waiting for the sink. */
+    private record Handed(long room, String to, byte[] document, long epoch, long lastSequence, long sinkDeadline) {
     }
+
+    /** How long a handoff waits for this node's Redis sink to have stored the room's last bullet. */
+    static final long SINK_WAIT_MS = 5_000;
 
     public ClusterMember(Settings settings, EngineWiring ring) {
         this.settings = settings;
@@ -171,7 +181,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     public void handedOver(long room, String toNode, byte[] document) {
         post(() -> {
             releasing.remove(room);
-            toWrite.add(new Handed(room, toNode, document));
+            HandoffDocument d = HandoffDocument.decode(document);
+            toWrite.add(new Handed(room, toNode, document, d.epoch(), d.lastSequence(),
+                    System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SINK_WAIT_MS)));
         });
     }
 
@@ -316,6 +328,12 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     private void refresh(long now) {
         try {
             ShardMap m = store.readMap();
+            if (m.version() < map.version()) {
+                // Redis lost writes (restarted from an older snapshot, or replaced): keep the newer map.
+                failed("Redis returned map version " + m.version() + ", older than " + map.version()
+                        + " (ignored: restore the newer map, or re-apply it with the router)", new IllegalStateException("stale map"));
+                return;
+            }
             ClusterStore.Leases l = store.leases();
             Map<String, Outgoing> o = store.outgoing();
             Map<String, String> a = new HashMap<>();
@@ -431,13 +449,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             return;
         }
         try {
-            if (sinkConnection == null) {
-                sinkEndpoint = settings.sinkRedisUri().equals(settings.redisUri()) ? endpoint
-                        : RedisEndpoint.of(settings.sinkRedisUri(), settings.redisTimeoutMs());
-                sinkConnection = sinkEndpoint.connect(io.lettuce.core.codec.RedisCodec.of(
-                        io.lettuce.core.codec.StringCodec.UTF8, io.lettuce.core.codec.ByteArrayCodec.INSTANCE));
-            }
-            var sink = RedisEndpoint.sync(sinkConnection);
+            var sink = sinkCommands();
             LongHashSet.LongIterator it = probes.iterator();
             while (it.hasNext() && installing.size() < MAX_IN_FLIGHT) {
                 long room = it.nextValue();
@@ -470,6 +482,37 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         } catch (RuntimeException e) {
             failed("restoring rooms from the sink", e);
         }
+    }
+
+    /** True if there is no Redis sink, or it has applied the room up to the handed-over (epoch, seq). */
+    private boolean sinkHas(Handed h) {
+        if (settings.sinkRedisUri().isEmpty()) {
+            return true;
+        }
+        try {
+            byte[] marker = sinkCommands().get(dev.danmaku.engine.sink.RedisKeys.applied(h.room()));
+            if (marker == null) {
+                return false;
+            }
+            String m = new String(marker, java.nio.charset.StandardCharsets.UTF_8);
+            int colon = m.indexOf(':');
+            long e = Long.parseLong(m.substring(0, colon));
+            long s = Long.parseLong(m.substring(colon + 1));
+            return e > h.epoch() || (e == h.epoch() && s >= h.lastSequence());
+        } catch (RuntimeException e) {
+            failed("reading the sink's marker", e);
+            return false;
+        }
+    }
+
+    private io.lettuce.core.cluster.api.sync.RedisClusterCommands<String, byte[]> sinkCommands() {
+        if (sinkConnection == null) {
+            sinkEndpoint = settings.sinkRedisUri().equals(settings.redisUri()) ? endpoint
+                    : RedisEndpoint.of(settings.sinkRedisUri(), settings.redisTimeoutMs());
+            sinkConnection = sinkEndpoint.connect(io.lettuce.core.codec.RedisCodec.of(
+                    io.lettuce.core.codec.StringCodec.UTF8, io.lettuce.core.codec.ByteArrayCodec.INSTANCE));
+        }
+        return RedisEndpoint.sync(sinkConnection);
     }
 
     /** Rooms restored from the sink after their owner died. */
@@ -510,6 +553,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 dropConfirmed = false; // gone again later: give up the rooms again before rejoining
                 LOG.info("node {} was gone from the map: gave up its rooms, rejoined as {}", me.id(), s.label());
             }
+            return;
+        }
+        if (System.nanoTime() - healthySinceNanos < TimeUnit.MILLISECONDS.toNanos(2 * settings.leaseMs())) {
             return;
         }
         for (Member m : map.members()) {
@@ -627,10 +673,18 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         outgoingCount = schedule.length - next + releasing.size() + toWrite.size();
     }
 
-    /** Handoff documents to Redis: the document first, then out of the outgoing set (the new owner's cue). */
+    /**
+     * Handoff documents to Redis: the document first, then out of the outgoing set (the new owner's
+     * cue). With a Redis sink, each waits (up to {@link #SINK_WAIT_MS}) until the sink has stored
+     * the room's last bullet here: the sink applies a room's bullets in (epoch, seq) order and skips
+     * what is below its marker, so the new owner's higher epoch must not reach it first.
+     */
     private void writeHandoffs(long now) {
         while (!toWrite.isEmpty()) {
             Handed h = toWrite.get(0);
+            if (h.lastSequence() > 0 && !sinkHas(h) && h.sinkDeadline() - now > 0) {
+                return; // next step
+            }
             try {
                 store.putHandoff(h.room(), settings.nodeId(), h.to(), h.document(), settings.handoffTtlMs());
                 store.removeOutgoing(settings.nodeId(), h.room());
@@ -696,6 +750,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     }
 
     private void ok(long now) {
+        if (!redisOk) {
+            healthySinceNanos = now;
+        }
         lastRedisOkNanos = now;
         redisOk = true;
         error = "";
@@ -706,9 +763,12 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         String msg = what + ": " + e;
         error = msg;
         long now = System.nanoTime();
-        if (!msg.equals(lastError) || now - lastErrorLogNanos > TimeUnit.SECONDS.toNanos(30)) {
-            lastError = msg;
-            lastErrorLogNanos = now;
+        Long last = logged.get(msg);
+        if (last == null || now - last > TimeUnit.SECONDS.toNanos(30)) {
+            if (logged.size() > 100) {
+                logged.clear();
+            }
+            logged.put(msg, now);
             LOG.warn("cluster: {}", msg);
         }
     }

@@ -64,7 +64,7 @@ class ClusterFailoverIT {
                 v.allowNotRecovered = true;
                 viewers.put(r, v.start());
             }
-            ClusterFixture.await(() -> viewers.values().stream().allMatch(v -> v.lastSeq() >= 0), 20_000, "viewers joined");
+            ClusterFixture.await(() -> viewers.values().stream().allMatch(FollowingPeers.Viewer::joined), 20_000, "viewers joined");
             for (long r : rooms) {
                 FollowingPeers.Sender s = new FollowingPeers.Sender(cluster.address("n2"), r, 200 + r, 100_000, 10);
                 s.seeds = seeds;

@@ -222,6 +222,7 @@ public final class FollowingPeers {
         private long joinedEpoch;
         private volatile long delivered;
         private volatile long last;
+        private volatile boolean joined;
         /** Every sequence delivered, in order. */
         public final List<Long> seqs = Collections.synchronizedList(new ArrayList<>());
         public final List<String> problems = Collections.synchronizedList(new ArrayList<>());
@@ -257,6 +258,11 @@ public final class FollowingPeers {
 
         public long lastSeq() {
             return last;
+        }
+
+        /** True once the first JOINED arrived (live from then on). */
+        public boolean joined() {
+            return joined;
         }
 
         public long delivered() {
@@ -309,6 +315,7 @@ public final class FollowingPeers {
                             hops = 0;
                             JoinedDecoder j = d.joined();
                             joinedEpoch = j.epoch();
+                            joined = true;
                             if (epoch < 0) {
                                 epoch = j.epoch();
                                 lastSeq = j.nextSequence() - 1;
