@@ -269,9 +269,9 @@ public final class AdminServer implements AutoCloseable {
         o.put("viewers", r.viewers());
         o.put("historyFirstSeq", r.firstRetainedSequence());
         o.put("historyEntries", r.historyEntries());
+        o.put("historyBytes", r.historyBytes());
+        o.put("leaderboardUsers", r.leaderboardUsers());
         if (detail) {
-            o.put("historyBytes", r.historyBytes());
-            o.put("leaderboardUsers", r.leaderboardUsers());
             ArrayNode top = o.putArray("top");
             for (int i = 0; i < r.topUsers().length; i++) {
                 ObjectNode t = top.addObject();

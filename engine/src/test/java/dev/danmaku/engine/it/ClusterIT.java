@@ -229,6 +229,77 @@ class ClusterIT {
         assertThat(toN1).as("some rooms moved").isNotEmpty();
     }
 
+    /** Runs {@code danmaku router ...} in this JVM against the test cluster; returns the exit code and output. */
+    private static String[] router(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        picocli.CommandLine cl = dev.danmaku.router.cli.RouterMain.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(out, true));
+        List<String> all = new ArrayList<>(List.of("router", "--redis", cluster.redis().uri(), "--cluster", "test"));
+        all.addAll(List.of(args));
+        int code = cl.execute(all.toArray(new String[0]));
+        return new String[]{Integer.toString(code), out.toString()};
+    }
+
+    @Test
+    @Order(4)
+    void shouldMoveRoomsWithTheRouterAndResumeAnInterruptedApply() throws Exception {
+        List<Long> ids = rooms(80_001, 12);
+        Load load = new Load(ids, List.of(cluster.address("n1"), cluster.address("n2"), cluster.address("n4")));
+        Thread.sleep(500);
+        Path plan = dir.resolve("drain-n3.json");
+        String[] planned = router("plan", "--drain", "n3", "--window", "3000", "--out", plan.toString());
+        assertThat(planned[0]).as(planned[1]).isEqualTo("0");
+        assertThat(planned[1]).contains("map version").contains("rooms moving");
+        // An apply stopped before the moves are done (its 1 s timeout here; Ctrl-C is the same): exit 1 ...
+        String[] first = router("apply", plan.toString(), "--timeout", "1");
+        assertThat(first[0]).as(first[1]).isEqualTo("1");
+        // ... and run again: it finds its map installed and watches the rest through.
+        String[] again = router("apply", plan.toString(), "--timeout", "60");
+        assertThat(again[0]).as(again[1]).isEqualTo("0");
+        assertThat(again[1]).contains("done");
+        ClusterFixture.await(() -> cluster.rooms(cluster.node("n3")).isEmpty(), 10_000, "n3 drained");
+        // Two operators plan from the same map: the first apply wins, the second plan is refused as stale.
+        Path a = dir.resolve("weight-n2.json");
+        Path b = dir.resolve("weight-n4.json");
+        assertThat(router("plan", "--weight", "n2=2", "--window", "1000", "--out", a.toString())[0]).isEqualTo("0");
+        assertThat(router("plan", "--weight", "n4=2", "--window", "1000", "--out", b.toString())[0]).isEqualTo("0");
+        String[] won = router("apply", a.toString(), "--timeout", "60");
+        assertThat(won[0]).as(won[1]).isEqualTo("0");
+        String[] refused = router("apply", b.toString());
+        assertThat(refused[0]).as(refused[1]).isEqualTo("3");
+        assertThat(refused[1]).contains("stale");
+        assertThat(cluster.store().readMap().member("n4").weight()).isEqualTo(1.0);
+        load.finishAndCheck();
+    }
+
+    @Test
+    @Order(5)
+    void shouldRefuseAnOlderMapThanTheOneItFollows() throws Exception {
+        ShardMap current = cluster.store().readMap();
+        // Redis losing writes (say, restored from an old snapshot): an older version appears.
+        try (var raw = dev.danmaku.router.store.RedisEndpoint.of(cluster.redis().uri(), 2_000)) {
+            var c = raw.connect(io.lettuce.core.codec.StringCodec.UTF8);
+            var cmd = dev.danmaku.router.store.RedisEndpoint.sync(c);
+            ShardMap older = current.atVersion(current.version() - 1).with(
+                    current.member("n1").withState(dev.danmaku.router.NodeState.DRAINING));
+            cmd.set("danmaku:{danmaku:test}:map", dev.danmaku.router.ShardMapJson.write(older));
+            cmd.set("danmaku:{danmaku:test}:version", Long.toString(older.version()));
+            Thread.sleep(1_500);
+            for (Map.Entry<String, ChildNode> e : cluster.nodes().entrySet()) {
+                var h = cluster.health(e.getValue()).path("cluster");
+                assertThat(h.path("mapVersion").asLong()).as(e.getKey()).isEqualTo(current.version());
+                assertThat(h.path("lastError").asText()).as(e.getKey()).contains("older than " + current.version());
+            }
+            // Put the right map back; the nodes go on.
+            cmd.set("danmaku:{danmaku:test}:map", dev.danmaku.router.ShardMapJson.write(current));
+            cmd.set("danmaku:{danmaku:test}:version", Long.toString(current.version()));
+            c.close();
+        }
+        ClusterFixture.await(() -> cluster.nodes().values().stream().allMatch(n ->
+                cluster.health(n).path("cluster").path("lastError").asText().isEmpty()), 10_000, "nodes healthy again");
+    }
+
     private static List<Long> range(long from, int n) {
         List<Long> r = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
