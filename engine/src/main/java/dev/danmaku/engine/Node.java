@@ -160,7 +160,8 @@ public final class Node implements AutoCloseable {
                         }
                         boolean behind = (kafkaSink != null && kafkaSink.degraded()) // a sink behind or failing
                                 || (redis != null && redis.degraded())
-                                || (cluster != null && cluster.stale()); // serving what it holds, nothing new
+                                || (cluster != null && (cluster.stale() // serving what it holds, nothing new
+                                || cluster.refusedMapVersion() > 0)); // Redis went back to an older map
                         return behind ? "degraded" : "up";
                     }
 
@@ -184,6 +185,7 @@ public final class Node implements AutoCloseable {
                             c.put("outgoing", cluster.outgoingCount());
                             c.put("movedOut", cluster.movedOut());
                             c.put("movedIn", cluster.movedIn());
+                            c.put("refusedMapVersion", cluster.refusedMapVersion());
                             c.put("lastError", cluster.lastError());
                         }
                         if (redis != null) {

@@ -129,6 +129,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     private volatile long movedOut;
     private volatile long movedIn;
     private volatile long markedGone;
+    private volatile long refusedMapVersion;
 
     /** A released room's document waiting to be written; {@code sinkDeadline}: nanoTime to stop waiting for the sink. */
     private record Handed(long room, String to, byte[] document, long epoch, long lastSequence, long sinkDeadline) {
@@ -311,7 +312,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             String[] p = message.split(" ");
             if (p.length == 4 && p[3].equals(settings.nodeId())) {
                 long room = Long.parseUnsignedLong(p[1]);
-                post(() -> toFetch.add(room));
+                post(() -> {
+                    toFetch.add(room);
+                    dirty = true;
+                });
             }
         }
         nextPollNanos = System.nanoTime();
@@ -330,10 +334,14 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             ShardMap m = store.readMap();
             if (m.version() < map.version()) {
                 // Redis lost writes (restarted from an older snapshot, or replaced): keep the newer map.
-                failed("Redis returned map version " + m.version() + ", older than " + map.version()
-                        + " (ignored: restore the newer map, or re-apply it with the router)", new IllegalStateException("stale map"));
+                if (refusedMapVersion != m.version()) {
+                    LOG.error("cluster: Redis holds map version {}, older than the {} this node follows: ignored "
+                            + "(put the newer map back, or apply a new plan)", m.version(), map.version());
+                }
+                refusedMapVersion = m.version();
                 return;
             }
+            refusedMapVersion = 0;
             ClusterStore.Leases l = store.leases();
             Map<String, Outgoing> o = store.outgoing();
             Map<String, String> a = new HashMap<>();
@@ -388,6 +396,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             long room = it.nextValue();
             if (!now.contains(room) && !installing.contains(room)) {
                 toFetch.add(room);
+                dirty = true;
             }
         }
         expected = now;
@@ -408,6 +417,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 return;
             }
             it.remove();
+            dirty = true;
             if (bytes == null) {
                 continue; // nothing handed over (the holder gave it up): the room is simply not held anywhere
             }
@@ -727,8 +737,11 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 holders.put(room, o.node());
             }
         }
+        // Rooms on their way here: being installed, or handed over and not fetched yet (a failed
+        // GET is retried): the ring answers ROOM_MOVING for them, never "unknown".
         LongHashSet in = new LongHashSet();
         in.addAll(installing);
+        in.addAll(toFetch);
         LongHashSet gone = new LongHashSet();
         gone.addAll(absent);
         Ownership o = new Ownership(map, settings.nodeId(), stale, holders, synced, in, addresses,
@@ -814,6 +827,11 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
 
     public long markedGone() {
         return markedGone;
+    }
+
+    /** The version of an older map Redis holds than the one followed (refused), or 0. */
+    public long refusedMapVersion() {
+        return refusedMapVersion;
     }
 
     public String lastError() {
