@@ -5,6 +5,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
@@ -74,6 +75,15 @@ public final class LoadClient implements AutoCloseable {
      * the peer is usable (or exceptionally).
      */
     public ChannelFuture connect(URI node, Peer peer) throws InterruptedException {
+        return connect(node, peer, null);
+    }
+
+    /**
+     * As {@link #connect(URI, Peer)}, with the connection registered on {@code loop} (one of
+     * {@link #group()}'s) instead of the next one: a {@link Sender}'s connections share its loop, so that
+     * everything it owns stays on one thread. Null = the next loop.
+     */
+    public ChannelFuture connect(URI node, Peer peer, EventLoop loop) throws InterruptedException {
         if (!connecting.tryAcquire(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("connects stalled: " + MAX_CONNECTING + " in flight for 30 s");
         }
@@ -86,7 +96,8 @@ public final class LoadClient implements AutoCloseable {
                 .absoluteUpgradeUrl(false)
                 .dropPongFrames(true)
                 .build();
-        Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
+        Bootstrap base = loop == null ? bootstrap.clone() : bootstrap.clone(loop);
+        Bootstrap b = base.handler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(8192),

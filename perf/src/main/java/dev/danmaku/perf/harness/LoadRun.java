@@ -5,6 +5,7 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -13,14 +14,22 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * One generator process's share of a run: its viewers (global viewer index mod processes) and its
  * senders (sender index mod processes), the fixed schedule, a sample every second, the drain at the
- * end. The caller's thread drives {@link #connect} and {@link #run}; the senders run on their
- * connections' event loops (a 1 ms tick per loop); a progress thread samples the counters.
+ * end, and the loss check ({@link DeliveryCheck}) once the drain is over. The caller's thread drives
+ * {@link #connect} and {@link #run}; each sender runs on the event loop its connections share (a 1 ms
+ * tick per loop); a progress thread samples the counters; a reconnect thread opens the connections
+ * that replace lost or redirected ones (a connect may block, the loops must not).
+ *
+ * <p>In a cluster (several {@code --node}s, rooms hashed to nodes) a viewer first JOINs its room at
+ * node {@code room mod n} and follows REDIRECT; a MOVED (the room migrated) or a lost connection makes
+ * it reconnect (to the MOVED address, else the same node) and JOIN with RESUME from its cursor, so that
+ * the report can show that every viewer resumed and no ACKed bullet was lost across a rebalance.
  */
 public final class LoadRun implements AutoCloseable {
     /** The fixed schedule: bullet i is due at start + i / rate. Immutable; shared by the loops. */
@@ -56,15 +65,19 @@ public final class LoadRun implements AutoCloseable {
         }
     }
 
+    /** Consecutive failed reconnects of a viewer before it is given up. */
+    static final int MAX_VIEWER_FAILURES = 20;
+    /** Delay before a viewer reconnects after losing its connection, ms (times its consecutive failures). */
+    static final long RECONNECT_DELAY_MS = 100;
+
     private final Scenario sc;
     private final int part;
     private final int parts;
     private final Stats stats;
     private final RunClock clock = new RunClock();
     private final LoadClient client;
-    private final List<Peer> viewers = new ArrayList<>();
+    private final List<Viewer> viewers = new ArrayList<>();
     private final List<Sender> senders = new ArrayList<>();
-    private final List<Peer> senderPeers = new ArrayList<>();
     private final java.util.concurrent.ScheduledExecutorService reconnector =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "perf-reconnect");
@@ -72,8 +85,30 @@ public final class LoadRun implements AutoCloseable {
                 return t;
             });
     private volatile boolean running;
+    private volatile boolean closed;
     private volatile Throwable tickFailure;
     private long connectNanos;
+
+    /** Opens senders' links: at once on the caller's thread, else (from a loop, or later) on the reconnector. */
+    private final Sender.Links links = new Sender.Links() {
+        @Override
+        public void open(URI address, Peer peer, EventLoop loop, long delayMs) {
+            if (delayMs <= 0 && !loop.inEventLoop()) {
+                connectLink(address, peer, loop);
+                return;
+            }
+            try {
+                reconnector.schedule(() -> connectLink(address, peer, loop), delayMs, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // the run is closing: the link stays down
+            }
+        }
+
+        @Override
+        public boolean running() {
+            return running;
+        }
+    };
 
     public LoadRun(Scenario sc, int part, int parts) throws Exception {
         this.sc = sc;
@@ -87,67 +122,50 @@ public final class LoadRun implements AutoCloseable {
         return stats;
     }
 
-    /** Creates every room of the scenario on its node (CREATE_ROOM is idempotent). */
+    /**
+     * Creates every room of the scenario on its node (CREATE_ROOM is idempotent), following REDIRECTs
+     * to the owners ({@link RoomCreator}).
+     */
     public static void createRooms(Scenario sc) throws Exception {
-        try (LoadClient c = new LoadClient(1, 0)) {
-            Stats s = new Stats(sc.rooms());
-            RunClock clock = new RunClock();
-            List<Peer> control = new ArrayList<>();
-            for (URI node : sc.nodes) {
-                Peer p = new Peer(Peer.Role.CONTROL, s, clock, -1, 0, sc.roomBase, false, null);
-                c.connect(node, p);
-                p.ready().get(20, TimeUnit.SECONDS);
-                control.add(p);
-            }
-            List<CompletableFuture<Boolean>> done = new ArrayList<>();
-            for (int r = 0; r < sc.rooms(); r++) {
-                done.add(control.get(r % control.size()).createRoom(sc.roomId(r)));
-                if (done.size() % 1000 == 0) {
-                    done.get(done.size() - 1).get(20, TimeUnit.SECONDS);
-                }
-            }
-            for (int r = 0; r < done.size(); r++) {
-                if (!done.get(r).get(20, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException("room " + sc.roomId(r) + " was not created (errors "
-                            + s.get(Counter.ERRORS) + ")");
-                }
-            }
-            control.forEach(Peer::close);
+        try (RoomCreator c = new RoomCreator(sc)) {
+            c.createAll();
         }
     }
 
-    /** Opens this part's viewers (and waits for their JOINED), then its senders. */
+    /** Opens this part's viewers (and waits for their first JOINED, through redirects), then its senders. */
     public void connect() throws Exception {
         long t0 = System.nanoTime();
         int global = 0;
-        List<CompletableFuture<Peer>> pending = new ArrayList<>();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
         for (int r = 0; r < sc.rooms(); r++) {
             int sampled = sc.sampled(r);
             for (int v = 0; v < sc.viewersByRoom[r]; v++, global++) {
                 if (global % parts != part) {
                     continue;
                 }
-                Peer p = viewer(r, v < sampled, null);
-                viewers.add(p);
-                pending.add(p.ready());
+                Viewer viewer = new Viewer(r, v < sampled, sc.nodeOf(r));
+                viewers.add(viewer);
+                pending.add(viewer.joined);
+                viewer.connect();
             }
         }
+        List<Peer> senderLinks = new ArrayList<>();
         for (int s = 0; s < sc.senders(); s++) {
             if (s % parts != part) {
                 continue;
             }
-            Peer[] byNode = new Peer[sc.nodes.size()];
-            for (int n = 0; n < byNode.length; n++) {
-                byNode[n] = new Peer(Peer.Role.SENDER, stats, clock, -1, 0, sc.roomBase, false, null);
-                client.connect(sc.nodes.get(n), byNode[n]);
-                pending.add(byNode[n].ready());
-                senderPeers.add(byNode[n]);
+            // all of a sender's links on one loop: its pending ring and owner map have one thread
+            Sender sender = new Sender(s, sc.userBase + s, client.group().next(), sc, stats, clock, links,
+                    SystemNanoClock.INSTANCE);
+            senders.add(sender);
+            for (Peer p : sender.links()) {
+                pending.add(p.ready());
+                senderLinks.add(p);
             }
-            senders.add(new Sender(s, sc.userBase + s, byNode));
         }
         int failed = 0;
         Throwable first = null;
-        for (CompletableFuture<Peer> f : pending) {
+        for (CompletableFuture<?> f : pending) {
             try {
                 f.get(60, TimeUnit.SECONDS);
             } catch (Exception e) {
@@ -159,40 +177,131 @@ public final class LoadRun implements AutoCloseable {
         if (failed > 0) {
             System.err.println("perf: " + failed + " of " + pending.size() + " connections failed (first: "
                     + (first.getCause() != null ? first.getCause() : first) + ")");
-            for (Sender s : senders) {
-                for (Peer p : s.byNode) {
-                    if (!p.ready().isDone() || p.ready().isCompletedExceptionally()) {
-                        throw new IllegalStateException("a sender could not connect: " + first);
-                    }
+            for (Peer p : senderLinks) {
+                if (!p.ready().isDone() || p.ready().isCompletedExceptionally()) {
+                    throw new IllegalStateException("a sender could not connect: " + first);
                 }
             }
         }
     }
 
-    private Peer viewer(int room, boolean sampled, long[] cursor) throws InterruptedException {
-        Peer p = new Peer(Peer.Role.VIEWER, stats, clock, room, sc.roomId(room), sc.roomBase, sampled, cursor);
-        p.onDisconnect(() -> {
-            if (running) {
-                reconnect(room, sampled, p.cursor);
-            }
-        });
-        client.connect(sc.nodeOf(room), p);
-        return p;
+    /** Connects a sender's link; a connect that cannot start is reported on the link's loop. */
+    private void connectLink(URI address, Peer peer, EventLoop loop) {
+        if (closed) {
+            return;
+        }
+        try {
+            client.connect(address, peer, loop);
+        } catch (Exception e) {
+            loop.execute(() -> peer.failed(e));
+        }
     }
 
-    private void reconnect(int room, boolean sampled, long[] cursor) {
-        // Not on an event loop: connect() may block while connects are in flight, and those need the loops.
-        reconnector.schedule(() -> {
-            try {
-                Peer p = viewer(room, sampled, cursor);
-                stats.increment(Counter.RECONNECTS);
-                synchronized (viewers) {
-                    viewers.add(p);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+    /**
+     * One viewer across its connections: its cursor (position, epochs, hops), the node it talks to now and
+     * what happens when a connection ends. The hooks run on the current connection's loop, one connection
+     * at a time; connects run on the caller's thread (the first) or the reconnect thread.
+     */
+    final class Viewer implements Peer.ViewerListener {
+        final int room;
+        final boolean sampled;
+        final ViewerCursor cursor;
+        /** Completes with the first JOINED (exceptionally if the viewer never got one). */
+        final CompletableFuture<Void> joined = new CompletableFuture<>();
+        private volatile URI node;
+        private volatile Peer current;
+        private int failures;
+        private int rotation;
+
+        Viewer(int room, boolean sampled, URI node) {
+            this.room = room;
+            this.sampled = sampled;
+            this.cursor = new ViewerCursor(room);
+            this.node = node;
+        }
+
+        void connect() throws InterruptedException {
+            if (closed) {
+                return;
             }
-        }, 100, TimeUnit.MILLISECONDS);
+            Peer p = new Peer(Peer.Role.VIEWER, stats, clock, room, sc.roomId(room), sc.roomBase, sampled, cursor);
+            p.viewer = this;
+            current = p;
+            try {
+                client.connect(node, p);
+            } catch (IllegalStateException e) {
+                p.failed(e);
+            }
+        }
+
+        /** Connects again after {@code delayMs} on the reconnect thread. */
+        private void connectLater(long delayMs, boolean reconnect) {
+            if (closed) {
+                return;
+            }
+            try {
+                reconnector.schedule(() -> {
+                    try {
+                        if (reconnect) {
+                            stats.increment(Counter.RECONNECTS);
+                        }
+                        connect();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, delayMs, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // the run is closing: no more connections
+            }
+        }
+
+        @Override
+        public synchronized void joined(Peer p) {
+            failures = 0;
+            joined.complete(null);
+        }
+
+        @Override
+        public void lost(Peer p) {
+            if (running) {
+                connectLater(RECONNECT_DELAY_MS, true);
+            }
+        }
+
+        @Override
+        public synchronized void failed(Peer p, Throwable cause) {
+            if (!running) {
+                joined.completeExceptionally(cause); // while connecting (or after the run): counted, not retried
+                return;
+            }
+            if (++failures > MAX_VIEWER_FAILURES) {
+                return; // given up: its position stays behind and the loss check shows it
+            }
+            if (failures % 3 == 0 && sc.nodes.size() > 1) {
+                // its node may be gone: another one of the cluster answers with a REDIRECT to the owner
+                node = sc.nodes.get((room + ++rotation) % sc.nodes.size());
+            }
+            connectLater(RECONNECT_DELAY_MS * failures, true);
+        }
+
+        @Override
+        public void refused(Peer p, int code) {
+            joined.completeExceptionally(new IllegalStateException("JOIN refused: error " + code + " "
+                    + Report.errorName(code)));
+        }
+
+        @Override
+        public void redirected(Peer p, URI to) {
+            node = to;
+            connectLater(0, false); // at once: MOVED and REDIRECT are not failures
+        }
+
+        void close() {
+            Peer p = current;
+            if (p != null) {
+                p.close();
+            }
+        }
     }
 
     /**
@@ -207,8 +316,7 @@ public final class LoadRun implements AutoCloseable {
         running = true;
         Map<EventExecutor, List<Sender>> byLoop = new IdentityHashMap<>();
         for (Sender s : senders) {
-            EventLoop loop = s.byNode[0].channel.eventLoop();
-            byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
+            byLoop.computeIfAbsent(s.loop, l -> new ArrayList<>()).add(s);
         }
         List<ScheduledFuture<?>> ticks = new ArrayList<>();
         long firstTickDelay = Math.max(0, schedule.startNanos - System.nanoTime());
@@ -291,13 +399,31 @@ public final class LoadRun implements AutoCloseable {
         for (int r = 0; r < result.acceptedByRoom.length; r++) {
             result.acceptedByRoom[r] = stats.acceptedByRoom.get(r);
         }
+        for (int i = 0; i < result.retried.length; i++) {
+            result.retried[i] = stats.retried.get(i);
+        }
+        result.delivery = deliveryCheck();
         result.cpuNanos = os.getProcessCpuTime() - cpu0;
         result.wallNanos = System.nanoTime() - wall0;
         result.connectNanos = connectNanos;
         result.viewers = viewers.size();
-        result.sampledViewers = viewers.stream().filter(p -> p.sampled).count();
-        result.senderConnections = senderPeers.size();
+        result.sampledViewers = viewers.stream().filter(v -> v.sampled).count();
+        result.senderConnections = senders.stream().mapToLong(Sender::linkCount).sum();
         return result;
+    }
+
+    /** This process's ACKs and its viewers' final positions, after the drain. */
+    DeliveryCheck deliveryCheck() {
+        DeliveryCheck check = new DeliveryCheck(sc.rooms());
+        check.addAcks(stats);
+        long[] epochs = new long[ViewerCursor.EPOCH_SLOTS];
+        long[] seqs = new long[ViewerCursor.EPOCH_SLOTS];
+        for (Viewer v : viewers) {
+            v.cursor.lastSeq(); // volatile read first: the slots written before it are visible
+            int n = v.cursor.delivered(epochs, seqs);
+            check.addViewer(v.room, epochs, seqs, n);
+        }
+        return check;
     }
 
     private static void sleepUntil(long nanoTime) throws InterruptedException {
@@ -310,11 +436,10 @@ public final class LoadRun implements AutoCloseable {
     @Override
     public void close() {
         running = false;
-        synchronized (viewers) {
-            viewers.forEach(Peer::close);
-        }
-        senderPeers.forEach(Peer::close);
+        closed = true;
         reconnector.shutdownNow();
+        viewers.forEach(Viewer::close);
+        senders.forEach(Sender::close); // Peer.close is thread-safe; a link opened meanwhile closes with the loops
         client.close();
     }
 }

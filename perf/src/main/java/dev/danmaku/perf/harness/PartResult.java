@@ -75,7 +75,11 @@ public final class PartResult {
 
     public long[] counters = new long[Stats.Counter.values().length];
     public long[] errors = new long[1000];
+    /** Requests re-sent after a retriable ERROR, by code. */
+    public long[] retried = new long[1000];
     public long[] acceptedByRoom;
+    /** The loss check: ACKed (epoch, seq) per room against the viewers' final positions. */
+    public DeliveryCheck delivery;
     public Histogram latency = newHistogram();
     public List<Second> seconds = new ArrayList<>();
     public long cpuNanos;
@@ -89,6 +93,7 @@ public final class PartResult {
 
     public PartResult(int rooms) {
         acceptedByRoom = new long[rooms];
+        delivery = new DeliveryCheck(rooms);
     }
 
     public static Histogram newHistogram() {
@@ -106,7 +111,9 @@ public final class PartResult {
         }
         for (int i = 0; i < errors.length; i++) {
             errors[i] += o.errors[i];
+            retried[i] += o.retried[i];
         }
+        delivery.merge(o.delivery);
         for (int i = 0; i < acceptedByRoom.length; i++) {
             acceptedByRoom[i] += o.acceptedByRoom[i];
         }
@@ -139,6 +146,8 @@ public final class PartResult {
         ObjectNode n = JSON.createObjectNode();
         putArray(n, "counters", counters);
         putArray(n, "errors", errors);
+        putArray(n, "retried", retried);
+        n.set("delivery", delivery.toJson());
         putArray(n, "acceptedByRoom", acceptedByRoom);
         n.put("latency", encode(latency));
         ArrayNode s = n.putArray("seconds");
@@ -160,6 +169,10 @@ public final class PartResult {
         PartResult r = new PartResult(n.get("acceptedByRoom").size());
         readArray(n.get("counters"), r.counters);
         readArray(n.get("errors"), r.errors);
+        if (n.has("retried")) {
+            readArray(n.get("retried"), r.retried);
+        }
+        r.delivery = DeliveryCheck.fromJson(n.get("delivery"), r.acceptedByRoom.length);
         readArray(n.get("acceptedByRoom"), r.acceptedByRoom);
         r.latency = decode(n.get("latency").asText());
         for (JsonNode s : n.get("seconds")) {

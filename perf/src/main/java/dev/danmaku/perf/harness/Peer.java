@@ -1,11 +1,14 @@
 package dev.danmaku.perf.harness;
 
+import dev.danmaku.codec.AckDecoder;
 import dev.danmaku.codec.BatchDecoder;
 import dev.danmaku.codec.BatchLayout;
+import dev.danmaku.codec.ErrorDecoder;
 import dev.danmaku.codec.FrameType;
 import dev.danmaku.codec.JoinDecoder;
 import dev.danmaku.codec.JoinedDecoder;
 import dev.danmaku.codec.Protocol;
+import dev.danmaku.codec.RedirectDecoder;
 import dev.danmaku.codec.RoomRequestDecoder;
 import dev.danmaku.perf.harness.Stats.Counter;
 import io.netty.buffer.ByteBuf;
@@ -19,23 +22,31 @@ import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.util.Map;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One harness connection, the last handler of its pipeline; runs on the connection's event loop.
  *
  * <ul>
- *   <li>{@link Role#SENDER}: carries the BULLETs a {@link Sender} writes; counts ACKs (per room)
- *       and ERRORs (per code).</li>
- *   <li>{@link Role#VIEWER}: JOINs its room live, then counts deliveries from each BATCH header
- *       (count at offset 24) and checks that first seq follows the last one (gaps). Only a
- *       <em>sampled</em> viewer decodes the batch (inflating it) and records, per bullet, receive
- *       time minus the bullet's timestamp (its intended send time) as latency.</li>
+ *   <li>{@link Role#SENDER}: one link of a {@link Sender} (registered on the sender's loop); hands it the
+ *       ACKs, the ERRORs answering BULLETs and the REDIRECTs; other ERRORs are counted per code.</li>
+ *   <li>{@link Role#VIEWER}: JOINs its room (live the first time; with RESUME from its
+ *       {@link ViewerCursor} after a disconnect, a REDIRECT or a MOVED), then counts deliveries from each
+ *       BATCH header (count at offset 24) as the cursor judges them (gaps, duplicates, epoch changes
+ *       across moves: docs/protocol.md 5.8). A REDIRECT or MOVED closes the connection and tells the
+ *       viewer where to connect next ({@link ViewerListener#redirected}), at most {@value #HOP_LIMIT}
+ *       hops without a JOINED in between (then error 990). A JOIN answered BUSY, ROOM_MOVING or
+ *       CLUSTER_UNAVAILABLE is sent again after the retry-after hint, at most
+ *       {@value Sender#RETRY_LIMIT} times. Only a <em>sampled</em> viewer decodes the batch (inflating it)
+ *       and records, per new bullet, receive time minus the bullet's timestamp (its intended send time)
+ *       as latency.</li>
  *   <li>{@link Role#IDLE}: holds the connection open (heartbeats only), for {@code conns}.</li>
- *   <li>{@link Role#CONTROL}: creates rooms (CREATE_ROOM, waits for ROOM_INFO).</li>
+ *   <li>{@link Role#CONTROL}: creates rooms (CREATE_ROOM), reporting ROOM_INFO, REDIRECT and refusals
+ *       to its {@link ControlListener}.</li>
  * </ul>
  * Every role sends a HEARTBEAT every {@value #HEARTBEAT_S} s so that the node's idle timeout
  * never closes it.
@@ -44,7 +55,36 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     /** What a connection does. */
     public enum Role { SENDER, VIEWER, IDLE, CONTROL }
 
+    /** What a viewer's connection reports to the viewer; called on the connection's event loop. */
+    interface ViewerListener {
+        /** A JOINED was applied to the cursor. */
+        void joined(Peer p);
+
+        /** The connection closed after its JOIN was answered, not by the harness: reconnect and resume. */
+        void lost(Peer p);
+
+        /** The connection could not be opened, or closed before its JOIN was answered. */
+        void failed(Peer p, Throwable cause);
+
+        /** The node refused the JOIN for good ({@code code}), or the redirect hops ran out: stop. */
+        void refused(Peer p, int code);
+
+        /** REDIRECT or MOVED: the connection is closed; connect to {@code to} and JOIN (RESUME) there. */
+        void redirected(Peer p, URI to);
+    }
+
+    /** What a control connection reports to the room creator; called on the connection's event loop. */
+    interface ControlListener {
+        void roomInfo(long room, boolean exists);
+
+        void redirected(long room, String address);
+
+        void refused(long room, int code, long retryAfterMs);
+    }
+
     static final int HEARTBEAT_S = 10;
+    /** REDIRECT/MOVED hops a viewer follows without a JOINED in between. */
+    static final int HOP_LIMIT = Sender.HOP_LIMIT;
 
     /** Per event loop: the full decoder of sampled viewers and a copy buffer. */
     private static final FastThreadLocal<BatchDecoder> DECODER = new FastThreadLocal<>() {
@@ -67,17 +107,24 @@ public final class Peer extends ChannelInboundHandlerAdapter {
     final long roomId;
     final long roomBase;
     final boolean sampled;
-    /** The viewer's next expected seq and epoch; outlives a reconnect. */
-    final long[] cursor;
+    /** The viewer's position; outlives a reconnect (null for other roles). */
+    final ViewerCursor cursor;
+    /** SENDER: the sender this connection is link {@link #link} of (set before connecting). */
+    Sender sender;
+    int link;
+    /** VIEWER: where connection events go (set before connecting). */
+    ViewerListener viewer;
+    /** CONTROL: where answers go (set before connecting). */
+    ControlListener control;
     private final CompletableFuture<Peer> ready = new CompletableFuture<>();
-    private final Map<Long, CompletableFuture<Boolean>> created = new ConcurrentHashMap<>();
     volatile Channel channel;
     volatile boolean closing;
     private ScheduledFuture<?> heartbeat;
-    private Runnable onDisconnect;
+    private URI redirectTo;
+    private int joinRetries;
 
     Peer(Role role, Stats stats, RunClock clock, int roomIndex, long roomId, long roomBase, boolean sampled,
-         long[] cursor) {
+         ViewerCursor cursor) {
         this.role = role;
         this.stats = stats;
         this.clock = clock;
@@ -85,22 +132,26 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         this.roomId = roomId;
         this.roomBase = roomBase;
         this.sampled = sampled;
-        this.cursor = cursor == null ? new long[2] : cursor;
+        this.cursor = cursor;
     }
 
-    /** Completes when the connection is usable (viewers: after JOINED). */
+    /**
+     * Completes when the connection is usable (viewers: after a JOINED, or a REDIRECT/MOVED that sends
+     * the viewer elsewhere), or exceptionally.
+     */
     public CompletableFuture<Peer> ready() {
         return ready;
-    }
-
-    /** Called (on any thread) after the peer's channel closes while the run is on. */
-    void onDisconnect(Runnable r) {
-        this.onDisconnect = r;
     }
 
     void failed(Throwable cause) {
         if (ready.completeExceptionally(cause)) {
             stats.increment(Counter.CONNECT_FAILURES);
+            if (sender != null) {
+                sender.linkDown(link, this);
+            }
+            if (viewer != null) {
+                viewer.failed(this, cause);
+            }
         }
     }
 
@@ -111,19 +162,33 @@ public final class Peer extends ChannelInboundHandlerAdapter {
             stats.open.incrementAndGet();
             heartbeat = ctx.executor().scheduleAtFixedRate(this::heartbeat, HEARTBEAT_S, HEARTBEAT_S, TimeUnit.SECONDS);
             if (role == Role.VIEWER) {
-                // JOIN (docs/protocol.md 5.3): anonymous, live, no history
-                ByteBuf b = ctx.alloc().buffer(JoinDecoder.LENGTH);
-                b.writeShort(Protocol.MAGIC).writeByte(Protocol.VERSION).writeByte(FrameType.JOIN.code())
-                        .writeLong(clock.epochMs()).writeLong(0).writeLong(roomId)
-                        .writeByte(0).writeInt(0).writeLong(0).writeShort(0);
-                ctx.writeAndFlush(new BinaryWebSocketFrame(b));
+                writeJoin(ctx.channel());
             } else {
                 ready.complete(this);
+                if (sender != null) {
+                    sender.linkUp(link, this);
+                }
             }
         } else if (evt == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
             failed(new IllegalStateException("WebSocket handshake timed out"));
         }
         super.userEventTriggered(ctx, evt);
+    }
+
+    /**
+     * JOIN (docs/protocol.md 5.3): anonymous, no history; live the first time, then RESUME (flags bit 0)
+     * from the cursor's (epoch, last seq).
+     */
+    private void writeJoin(Channel ch) {
+        boolean resume = cursor != null && cursor.positioned();
+        ByteBuf b = ch.alloc().buffer(JoinDecoder.LENGTH);
+        b.writeShort(Protocol.MAGIC).writeByte(Protocol.VERSION).writeByte(FrameType.JOIN.code())
+                .writeLong(clock.epochMs()).writeLong(0).writeLong(roomId)
+                .writeByte(resume ? JoinDecoder.FLAG_RESUME : 0)
+                .writeInt(resume ? (int) cursor.epoch() : 0)
+                .writeLong(resume ? cursor.lastSeq() : 0)
+                .writeShort(0);
+        ch.writeAndFlush(new BinaryWebSocketFrame(b));
     }
 
     private void heartbeat() {
@@ -136,22 +201,23 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** CREATE_ROOM; the future completes with true when ROOM_INFO says the room exists. */
-    CompletableFuture<Boolean> createRoom(long room) {
-        CompletableFuture<Boolean> f = created.computeIfAbsent(room, r -> new CompletableFuture<>());
+    /** CREATE_ROOM (any thread); the answer goes to the {@link ControlListener}. */
+    void createRoom(long room) {
         Channel ch = channel;
         ByteBuf b = ch.alloc().buffer(RoomRequestDecoder.LENGTH);
         b.writeShort(Protocol.MAGIC).writeByte(Protocol.VERSION).writeByte(FrameType.CREATE_ROOM.code())
                 .writeLong(clock.epochMs()).writeLong(1).writeLong(room);
         ch.writeAndFlush(new BinaryWebSocketFrame(b));
-        return f;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
+            if (redirectTo != null || closing) {
+                return; // left for another node (or the run is over): what still arrives here is not ours
+            }
             if (msg instanceof BinaryWebSocketFrame frame) {
-                onFrame(frame.content());
+                onFrame(ctx, frame.content());
             } else {
                 stats.error(999);
             }
@@ -160,7 +226,7 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void onFrame(ByteBuf b) {
+    private void onFrame(ChannelHandlerContext ctx, ByteBuf b) {
         int ri = b.readerIndex();
         int len = b.readableBytes();
         if (len < Protocol.PREAMBLE_LENGTH || (b.getShort(ri) & 0xFFFF) != Protocol.MAGIC) {
@@ -170,47 +236,144 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         int type = b.getByte(ri + Protocol.TYPE_OFFSET) & 0xFF;
         if (type == 0x12) {
             onBatch(b, ri, len);
-        } else if (type == 0x10) {
-            long ts = b.getLong(ri + 4);
-            long room = b.getLong(ri + 12);
-            stats.increment(Counter.ACKED);
-            if ((b.getByte(ri + 32) & 1) != 0) {
-                stats.increment(Counter.ACKED_RETRY);
-            }
-            if (clock.measured(ts)) {
-                stats.increment(Counter.ACKED_MEASURED);
-            }
-            long idx = room - roomBase;
-            if (idx >= 0 && idx < stats.acceptedByRoom.length()) {
-                stats.acceptedByRoom.incrementAndGet((int) idx);
-            }
-        } else if (type == 0x11) {
-            stats.error(b.getUnsignedShort(ri + 4));
-            if (role == Role.VIEWER && !ready.isDone()) {
-                ready.completeExceptionally(new IllegalStateException("JOIN refused: error " + b.getUnsignedShort(ri + 4)));
-            }
+        } else if (type == 0x10 && len >= AckDecoder.LENGTH) {
+            onAck(b, ri);
+        } else if (type == 0x11 && len >= ErrorDecoder.REASON_OFFSET) {
+            onError(ctx, b, ri);
         } else if (type == 0x16 && len >= JoinedDecoder.LENGTH) {
-            long epoch = b.getUnsignedInt(ri + 12);
-            long nextSeq = b.getLong(ri + 25);
-            if (cursor[0] != 0 && cursor[1] == epoch && nextSeq > cursor[0]) {
-                // a rejoin after a disconnect: what was missed in between is a gap
-                stats.increment(Counter.GAPS);
-                stats.add(Counter.GAP_BULLETS, nextSeq - cursor[0]);
+            if (cursor != null) {
+                cursor.onJoined(b.getUnsignedInt(ri + 12), b.getUnsignedByte(ri + 16), b.getLong(ri + 25), stats);
+                joinRetries = 0;
             }
-            cursor[0] = nextSeq;
-            cursor[1] = epoch;
             ready.complete(this);
-        } else if (type == 0x14 && len >= 37) {
-            long room = b.getLong(ri + 12);
-            boolean exists = (b.getByte(ri + 20) & 1) != 0;
-            CompletableFuture<Boolean> f = created.get(room);
-            if (f != null) {
-                f.complete(exists);
+            if (viewer != null) {
+                viewer.joined(this);
             }
-        } else if (type == 0x13) {
-            stats.error(990); // REDIRECT / MOVED: not followed by the harness
+        } else if (type == 0x14 && len >= 37) {
+            if (control != null) {
+                control.roomInfo(b.getLong(ri + 12), (b.getByte(ri + 20) & 1) != 0);
+            }
+        } else if (type == 0x13 && len >= RedirectDecoder.ADDRESS_OFFSET + 2) {
+            onRedirect(ctx, b, ri, len);
+        } else if (type >= 0x10 && type <= 0x16 && type != 0x15) {
+            stats.increment(Counter.DECODE_FAILURES); // one of the above, shorter than its fixed fields
         }
         // HEARTBEAT, RANKING: ignored
+    }
+
+    /** ACK (docs/protocol.md 5.5): timestamp 4, room 12, epoch 20, seq 24, flags 32. */
+    private void onAck(ByteBuf b, int ri) {
+        long ts = b.getLong(ri + 4);
+        long room = b.getLong(ri + 12);
+        boolean retry = (b.getByte(ri + 32) & 1) != 0;
+        if (sender != null) {
+            sender.onAck(ts, room, b.getUnsignedInt(ri + 20), b.getLong(ri + 24), retry);
+            return;
+        }
+        stats.increment(Counter.ACKED);
+        if (retry) {
+            stats.increment(Counter.ACKED_RETRY);
+        }
+        if (clock.measured(ts)) {
+            stats.increment(Counter.ACKED_MEASURED);
+        }
+        long idx = room - roomBase;
+        if (idx >= 0 && idx < stats.acceptedByRoom.length()) {
+            stats.acceptedByRoom.incrementAndGet((int) idx);
+            stats.recordAck((int) idx, b.getUnsignedInt(ri + 20), b.getLong(ri + 24));
+        }
+    }
+
+    /** ERROR (docs/protocol.md 5.6): code 4, ref type 6, ref timestamp 7, room 15, retry after 23. */
+    private void onError(ChannelHandlerContext ctx, ByteBuf b, int ri) {
+        int code = b.getUnsignedShort(ri + 4);
+        int refType = b.getUnsignedByte(ri + 6);
+        long refTs = b.getLong(ri + 7);
+        long room = b.getLong(ri + 15);
+        long retryAfterMs = b.getUnsignedInt(ri + 23);
+        if (sender != null && refType == FrameType.BULLET.code()) {
+            sender.onError(code, refTs, retryAfterMs);
+            return;
+        }
+        if (control != null && refType == FrameType.CREATE_ROOM.code()) {
+            control.refused(room, code, retryAfterMs);
+            return;
+        }
+        if (role == Role.VIEWER && refType == FrameType.JOIN.code()) {
+            if (Sender.retriable(code) && joinRetries < Sender.RETRY_LIMIT) {
+                joinRetries++;
+                stats.retry(code);
+                Channel ch = ctx.channel();
+                ctx.executor().schedule(() -> {
+                    if (ch.isActive() && !closing) {
+                        writeJoin(ch);
+                    }
+                }, retryAfterMs > 0 ? retryAfterMs : Sender.DEFAULT_RETRY_AFTER_MS, TimeUnit.MILLISECONDS);
+                return;
+            }
+            stats.error(code);
+            ready.completeExceptionally(new IllegalStateException("JOIN refused: error " + code));
+            if (viewer != null) {
+                closing = true; // no reconnect: the node said no
+                ctx.close();
+                viewer.refused(this, code);
+            }
+            return;
+        }
+        stats.error(code);
+        if (role == Role.VIEWER && !ready.isDone()) {
+            ready.completeExceptionally(new IllegalStateException("JOIN refused: error " + code));
+        }
+    }
+
+    /** REDIRECT / MOVED (docs/protocol.md 5.8): room 4, kind 12, epoch 13, address 17 (u16 length + UTF-8). */
+    private void onRedirect(ChannelHandlerContext ctx, ByteBuf b, int ri, int len) {
+        long room = b.getLong(ri + 4);
+        boolean moved = b.getUnsignedByte(ri + 12) == RedirectDecoder.KIND_MOVED;
+        int n = b.getUnsignedShort(ri + RedirectDecoder.ADDRESS_OFFSET);
+        if (RedirectDecoder.ADDRESS_OFFSET + 2 + n > len) {
+            stats.increment(Counter.DECODE_FAILURES);
+            return;
+        }
+        // a String per redirect: rare, off the per-bullet path
+        String address = b.toString(ri + RedirectDecoder.ADDRESS_OFFSET + 2, n, StandardCharsets.UTF_8);
+        if (sender != null) {
+            sender.onRedirect(link, room, address);
+            return;
+        }
+        if (control != null) {
+            control.redirected(room, address);
+            return;
+        }
+        if (role != Role.VIEWER || cursor == null || room != roomId || redirectTo != null) {
+            stats.error(Sender.REDIRECT_NOT_FOLLOWED);
+            return;
+        }
+        stats.increment(moved ? Counter.MOVED : Counter.REDIRECTS_FOLLOWED);
+        URI to = wsUri(address);
+        if (to == null || ++cursor.hops > HOP_LIMIT) {
+            stats.error(Sender.REDIRECT_NOT_FOLLOWED); // a bad address, or a loop: give up rather than spin
+            closing = true;
+            ready.completeExceptionally(new IllegalStateException("redirect not followed: " + address));
+            ctx.close();
+            if (viewer != null) {
+                viewer.refused(this, Sender.REDIRECT_NOT_FOLLOWED);
+            }
+            return;
+        }
+        redirectTo = to;
+        ready.complete(this); // answered: the connection did its part (the JOINED comes from the owner)
+        ctx.close();
+    }
+
+    /** A ws:// URL with a host and port, or null. */
+    static URI wsUri(String address) {
+        try {
+            URI u = new URI(address);
+            return "ws".equalsIgnoreCase(u.getScheme()) && u.getHost() != null && u.getPort() > 0 ? u : null;
+        } catch (URISyntaxException e) {
+            return null;
+        }
     }
 
     private void onBatch(ByteBuf b, int ri, int len) {
@@ -222,19 +385,14 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         long first = b.getLong(ri + BatchLayout.FIRST_SEQ_OFFSET);
         int count = b.getUnsignedShort(ri + BatchLayout.COUNT_OFFSET);
         stats.increment(Counter.BATCHES);
-        stats.add(Counter.DELIVERED, count);
+        int skip = cursor == null ? 0 : cursor.onBatch(epoch, first, count, stats);
+        int fresh = count - skip;
+        stats.add(Counter.DELIVERED, fresh);
         long nowMicros = clock.epochMicros();
         if (clock.measuredNow(nowMicros)) {
-            stats.add(Counter.DELIVERED_MEASURED, count);
+            stats.add(Counter.DELIVERED_MEASURED, fresh);
         }
-        long expected = cursor[0];
-        if (expected != 0 && cursor[1] == epoch && first != expected) {
-            stats.increment(Counter.GAPS);
-            stats.add(Counter.GAP_BULLETS, Math.abs(first - expected));
-        }
-        cursor[0] = first + count;
-        cursor[1] = epoch;
-        if (!sampled) {
+        if (!sampled || fresh == 0) {
             return;
         }
         UnsafeBuffer copy = COPY.get();
@@ -247,9 +405,13 @@ public final class Peer extends ChannelInboundHandlerAdapter {
             stats.increment(Counter.DECODE_FAILURES);
             return;
         }
-        stats.add(Counter.DELIVERED_SAMPLED, count);
+        stats.add(Counter.DELIVERED_SAMPLED, fresh);
         long samples = 0;
+        int index = 0;
         while (d.next()) {
+            if (index++ < skip) {
+                continue; // a duplicate: its latency was recorded when it first came
+            }
             long ts = d.entry().timestamp();
             if (clock.measured(ts)) {
                 stats.recordLatencyUs(nowMicros - ts * 1000);
@@ -265,13 +427,19 @@ public final class Peer extends ChannelInboundHandlerAdapter {
             heartbeat.cancel(false);
             stats.open.decrementAndGet();
         }
-        if (!ready.isDone()) {
+        if (redirectTo != null) {
+            if (viewer != null && !closing) {
+                viewer.redirected(this, redirectTo); // not a disconnect: the node sent us on
+            }
+        } else if (!ready.isDone()) {
             failed(new IllegalStateException("closed before it was ready"));
         } else if (!closing) {
             stats.increment(Counter.DISCONNECTS);
-            Runnable r = onDisconnect;
-            if (r != null) {
-                r.run();
+            if (sender != null) {
+                sender.linkDown(link, this);
+            }
+            if (viewer != null) {
+                viewer.lost(this);
             }
         }
         super.channelInactive(ctx);
@@ -285,7 +453,7 @@ public final class Peer extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** Closes without counting a disconnect. */
+    /** Closes without counting a disconnect (and without reconnecting). */
     void close() {
         closing = true;
         Channel ch = channel;

@@ -138,10 +138,19 @@ public final class Report {
         long expectedSampled = expected(sc, r, true);
         counts.put("expectedDelivered", expected);
         counts.put("expectedDeliveredSampled", expectedSampled);
+        // the loss check: rooms where a viewer ends behind the last ACKed bullet of some epoch (0 expected)
+        counts.put("ackedNotDelivered", r.delivery.roomsBehind());
+        counts.put("ackedNotDeliveredBullets", r.delivery.bulletsBehind());
         ObjectNode errors = s.putObject("errorsByCode");
         for (int code = 0; code < r.errors.length; code++) {
             if (r.errors[code] > 0) {
                 errors.put(code + " " + errorName(code), r.errors[code]);
+            }
+        }
+        ObjectNode retried = s.putObject("retriesByCode");
+        for (int code = 0; code < r.retried.length; code++) {
+            if (r.retried[code] > 0) {
+                retried.put(code + " " + errorName(code), r.retried[code]);
             }
         }
 
@@ -203,6 +212,9 @@ public final class Report {
         checks.put("noGaps", r.get(Counter.GAPS) == 0);
         checks.put("noDisconnects", r.get(Counter.DISCONNECTS) == 0);
         checks.put("nothingUnsent", r.get(Counter.UNSENT) == 0);
+        checks.put("ackedAllDelivered", r.delivery.roomsBehind() == 0);
+        checks.put("noDuplicates", r.get(Counter.DUPLICATES) == 0);
+        checks.put("noEpochChanges", r.get(Counter.EPOCH_CHANGES) == 0);
         if (t.nodeBefore() != null && !t.nodeBefore().isEmpty()) {
             double nodeAccepted = NodeAdmin.sum(t.nodeAfter(), "danmaku_bullets_accepted_total", null)
                     - NodeAdmin.sum(t.nodeBefore(), "danmaku_bullets_accepted_total", null);
@@ -220,6 +232,9 @@ public final class Report {
             o.put("errors", sec.get(Counter.ERRORS));
             o.put("gaps", sec.get(Counter.GAPS));
             o.put("reconnects", sec.get(Counter.RECONNECTS));
+            o.put("moved", sec.get(Counter.MOVED));
+            o.put("resumes", sec.get(Counter.RESUMES));
+            o.put("redirectsFollowed", sec.get(Counter.REDIRECTS_FOLLOWED));
             o.put("open", sec.open);
             o.put("generatorCores", sec.cpuNanos / 1e9);
             o.put("p50Ms", sec.latency.getTotalCount() == 0 ? 0 : sec.latency.getValueAtPercentile(50) / 1000.0);
@@ -245,6 +260,9 @@ public final class Report {
     static String errorName(int code) {
         if (code == 990) {
             return "REDIRECT_NOT_FOLLOWED";
+        }
+        if (code == 998) {
+            return "LINK_LOST";
         }
         if (code == 999) {
             return "UNEXPECTED_WEBSOCKET_FRAME";
@@ -275,6 +293,16 @@ public final class Report {
                 c.get("errors").asLong(), s.get("errorsByCode").toString(), c.get("gaps").asLong(),
                 c.get("gapBullets").asLong(), c.get("disconnects").asLong(), c.get("reconnects").asLong(),
                 c.get("connectFailures").asLong());
+        f.line("cluster: moved %,d, redirects followed %,d, resumes %,d, not recovered %,d, epoch changes %,d, "
+                        + "retries %,d %s, duplicates %,d, RETRY acks %,d, repeated acks %,d, late answers %,d",
+                c.get("moved").asLong(), c.get("redirectsFollowed").asLong(), c.get("resumes").asLong(),
+                c.get("notRecovered").asLong(), c.get("epochChanges").asLong(), c.get("retries").asLong(),
+                s.get("retriesByCode").toString(), c.get("duplicates").asLong(), c.get("acceptedRetry").asLong(),
+                c.get("acksRepeated").asLong(), c.get("lateAnswers").asLong());
+        f.line("acked_not_delivered: %,d rooms (%,d bullets) where a viewer ends behind the last ACKed bullet "
+                        + "after the drain%s", c.get("ackedNotDelivered").asLong(),
+                c.get("ackedNotDeliveredBullets").asLong(), c.get("ackedNotDelivered").asLong() == 0 ? ""
+                        : ": " + t.result().delivery.describeBehind(5, t.scenario()));
         ObjectNode conns = (ObjectNode) s.get("connections");
         f.line("connections: %,d viewers (%,d sampled), %,d sender connections, opened in %.1f s",
                 conns.get("viewers").asLong(), conns.get("sampledViewers").asLong(),

@@ -115,8 +115,9 @@ public final class SaturateCommand implements Callable<Integer> {
         double p99 = r.latency.getValueAtPercentile(99) / 1000.0;
         boolean complete = r.get(Counter.DELIVERED) == Report.expected(s, r, false)
                 && r.get(Counter.ACKED) == r.get(Counter.SENT);
+        // BUSY is re-sent now (RETRIES): a step the node answered BUSY still fails, as when it counted as an error
         boolean pass = p99 <= boundMs && r.latency.getTotalCount() > 0 && r.get(Counter.ERRORS) == 0
-                && r.get(Counter.UNSENT) == 0 && r.get(Counter.GAPS) == 0 && complete;
+                && r.get(Counter.RETRIES) == 0 && r.get(Counter.UNSENT) == 0 && r.get(Counter.GAPS) == 0 && complete;
         Step st = new Step(rate, m[Counter.ACKED.ordinal()] / (double) s.durationS(),
                 m[Counter.DELIVERED.ordinal()] / (double) s.durationS(), p99, r.latency.getMaxValue() / 1000.0,
                 r.get(Counter.ERRORS), r.get(Counter.UNSENT), r.get(Counter.GAPS), complete, pass);

@@ -50,8 +50,9 @@ public final class Scenario {
     @Option(names = "--preset", paramLabel = "NAME", description = "fanout, ingress or small-rooms (options given override it)")
     String preset;
 
-    @Option(names = "--node", paramLabel = "URL", description = "node WebSocket URL; repeat for a sharded cluster "
-            + "(room i goes to node i mod n) (default ws://127.0.0.1:7000/ws)")
+    @Option(names = "--node", paramLabel = "URL", description = "node WebSocket URL; repeat for a cluster: room i "
+            + "is first asked of node i mod n, and REDIRECT/MOVED are followed to the owner "
+            + "(default ws://127.0.0.1:7000/ws)")
     List<URI> nodes = new ArrayList<>();
 
     @Option(names = "--admin", paramLabel = "URL", description = "node admin URL(s), e.g. http://127.0.0.1:7001: "
@@ -258,7 +259,7 @@ public final class Scenario {
         return roomBase + roomIndex;
     }
 
-    /** The node a room lives on (room index mod nodes). */
+    /** The node a room is first asked of (room index mod nodes); in a cluster its REDIRECT names the owner. */
     public URI nodeOf(int roomIndex) {
         return nodes.get(roomIndex % nodes.size());
     }

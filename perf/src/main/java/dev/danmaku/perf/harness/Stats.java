@@ -29,13 +29,16 @@ public final class Stats {
         SENT("sent"),
         /** bullets not sent because the sender's connection was closed or over its write-buffer mark */
         UNSENT("unsent"),
-        /** ACKs received (bullets accepted by the node) */
+        /** ACKs received (bullets accepted by the node), each bullet counted once */
         ACKED("accepted"),
-        /** ACKs with the RETRY flag (should be 0: every bullet is sent once) */
+        /**
+         * first ACKs with the RETRY flag: 0 on one node (every bullet is sent once); after a REDIRECT, a bullet
+         * the old owner had journaled is re-acknowledged so by the new one
+         */
         ACKED_RETRY("acceptedRetry"),
         /** ACKs for bullets whose intended time is inside the measurement window */
         ACKED_MEASURED("acceptedMeasured"),
-        /** bullets delivered, counted from BATCH headers, each viewer counting */
+        /** bullets delivered, counted from BATCH headers, each viewer counting, duplicates not */
         DELIVERED("delivered"),
         /** bullets delivered to sampled (fully decoded) viewers */
         DELIVERED_SAMPLED("deliveredSampled"),
@@ -45,7 +48,7 @@ public final class Stats {
         BATCHES("batches"),
         /** latency samples recorded (sampled viewers, measurement window) */
         LATENCY_SAMPLES("latencySamples"),
-        /** BATCH frames whose first seq was not the viewer's next expected seq */
+        /** BATCH frames (or JOINED answers) that skipped past the viewer's next expected seq in its epoch */
         GAPS("gaps"),
         /** sequences skipped by those gaps */
         GAP_BULLETS("gapBullets"),
@@ -58,7 +61,31 @@ public final class Stats {
         /** ERROR frames received, all codes (by code in {@link #errors}) */
         ERRORS("errors"),
         /** BATCH frames a sampled viewer could not decode */
-        DECODE_FAILURES("decodeFailures");
+        DECODE_FAILURES("decodeFailures"),
+        /** JOINED RECOVERED: a viewer's resume (after a disconnect or a MOVED) was answered exactly */
+        RESUMES("resumes"),
+        /** JOINED NOT_RECOVERED: a viewer's resume was refused (what it missed is gone) */
+        NOT_RECOVERED("notRecovered"),
+        /** MOVED frames received by viewers (their room migrated; they resume at the new owner) */
+        MOVED("moved"),
+        /** bullets a viewer received again (seq at or below the last one of its continuous stream), not delivered */
+        DUPLICATES("duplicates"),
+        /**
+         * epoch changes that do not continue the sequence (docs/protocol.md 5.8: a restart, a NOT_RECOVERED
+         * move, an epoch no JOINED announced): the viewer's stream started over
+         */
+        EPOCH_CHANGES("epochChanges"),
+        /** requests re-sent after ROOM_MOVING, BUSY or CLUSTER_UNAVAILABLE (by code in {@link #retried}) */
+        RETRIES("retries"),
+        /** REDIRECT answers followed to the owner (viewers' JOINs, senders' BULLETs) */
+        REDIRECTS_FOLLOWED("redirectsFollowed"),
+        /** ACKs for a bullet already acknowledged (a resend after a REDIRECT that both nodes answered) */
+        ACKS_REPEATED("acksRepeated"),
+        /**
+         * ERRORs for a bullet already answered (a resend after a REDIRECT, refused by the new owner after the
+         * old one's ACK came): the bullet's outcome is that ACK, so they are not {@link #ERRORS}
+         */
+        LATE_ANSWERS("lateAnswers");
 
         public final String key;
 
@@ -72,15 +99,79 @@ public final class Stats {
     public final AtomicLongArray errors = new AtomicLongArray(1000);
     /** ACKs by room index. */
     public final AtomicLongArray acceptedByRoom;
+    /** Requests re-sent after a retriable ERROR, by its code (0-999). */
+    public final AtomicLongArray retried = new AtomicLongArray(1000);
+    /**
+     * Per room, up to {@link #ACK_EPOCHS} slots: slot (room * ACK_EPOCHS + i) holds epoch + 1 (0 = free) in
+     * {@link #ackEpochs} and the highest seq ACKed in that epoch in {@link #ackSeqs}.
+     */
+    final AtomicLongArray ackEpochs;
+    final AtomicLongArray ackSeqs;
     /** Open connections (after the WebSocket upgrade). */
     public final AtomicInteger open = new AtomicInteger();
     private final Recorder latency = new Recorder(1, MAX_LATENCY_US, 3);
+
+    /** Epochs per room whose highest ACKed seq is kept; past it the lowest is replaced. */
+    public static final int ACK_EPOCHS = 8;
 
     public Stats(int rooms) {
         for (int i = 0; i < counters.length; i++) {
             counters[i] = new LongAdder();
         }
         acceptedByRoom = new AtomicLongArray(rooms);
+        ackEpochs = new AtomicLongArray(rooms * ACK_EPOCHS);
+        ackSeqs = new AtomicLongArray(rooms * ACK_EPOCHS);
+    }
+
+    /** A request re-sent after a retriable ERROR {@code code}. */
+    public void retry(int code) {
+        retried.incrementAndGet(code >= 0 && code < 1000 ? code : 999);
+        increment(Counter.RETRIES);
+    }
+
+    /**
+     * Records an ACK's (epoch, seq) for room index {@code room} (any thread, lock-free, no allocation): the
+     * highest seq per epoch, for {@link DeliveryCheck}.
+     */
+    public void recordAck(int room, long epoch, long seq) {
+        if (room < 0 || room >= acceptedByRoom.length()) {
+            return;
+        }
+        int base = room * ACK_EPOCHS;
+        long key = epoch + 1;
+        for (int i = 0; i < ACK_EPOCHS; i++) {
+            long e = ackEpochs.get(base + i);
+            if (e == 0 && ackEpochs.compareAndSet(base + i, 0, key)) {
+                e = key;
+            } else if (e == 0) {
+                e = ackEpochs.get(base + i);
+            }
+            if (e == key) {
+                max(ackSeqs, base + i, seq);
+                return;
+            }
+        }
+        // more epochs in one room than slots (many moves in one run): keep the newest; the replaced epoch's
+        // bullets are no longer checked
+        int lowest = base;
+        for (int i = 1; i < ACK_EPOCHS; i++) {
+            if (ackEpochs.get(base + i) < ackEpochs.get(lowest)) {
+                lowest = base + i;
+            }
+        }
+        long old = ackEpochs.get(lowest);
+        if (old < key && ackEpochs.compareAndSet(lowest, old, key)) {
+            ackSeqs.set(lowest, seq);
+        }
+    }
+
+    private static void max(AtomicLongArray a, int i, long v) {
+        long cur;
+        while ((cur = a.get(i)) < v) {
+            if (a.compareAndSet(i, cur, v)) {
+                return;
+            }
+        }
     }
 
     public void add(Counter c, long n) {

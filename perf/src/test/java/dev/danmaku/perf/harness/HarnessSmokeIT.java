@@ -93,6 +93,12 @@ class HarnessSmokeIT {
             assertThat(c.get("gaps").asLong()).isZero();
             assertThat(c.get("disconnects").asLong()).isZero();
             assertThat(c.get("decodeFailures").asLong()).isZero();
+            // one node, no faults: nothing of the cluster machinery fires, and the loss check passes
+            for (String key : new String[] {"resumes", "notRecovered", "moved", "duplicates", "epochChanges",
+                    "retries", "redirectsFollowed", "acksRepeated", "lateAnswers", "ackedNotDelivered",
+                    "ackedNotDeliveredBullets"}) {
+                assertThat(c.get(key).asLong()).as(name + " " + key).isZero();
+            }
             // every accepted bullet reached every viewer of its room; sampled viewers decoded all of theirs
             assertThat(c.get("expectedDelivered").asLong()).isEqualTo(bullets * VIEWERS);
             assertThat(c.get("delivered").asLong()).as(name + " delivered").isEqualTo(bullets * VIEWERS);

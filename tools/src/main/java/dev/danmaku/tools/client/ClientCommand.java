@@ -76,7 +76,8 @@ public final class ClientCommand implements Runnable {
         Duration heartbeat;
 
         @Option(names = "--retries", defaultValue = "3", paramLabel = "N",
-                description = "reconnect attempts after a lost connection (default: ${DEFAULT-VALUE})")
+                description = "reconnect attempts after a lost connection, and retries of a request the node "
+                        + "answers ROOM_MOVING or CLUSTER_UNAVAILABLE (default: ${DEFAULT-VALUE})")
         int retries;
 
         long userId() {
@@ -164,21 +165,27 @@ public final class ClientCommand implements Runnable {
             }
         }
 
+        /** A REDIRECT/MOVED line was printed and its connection is not up yet (listener thread only). */
+        private boolean following;
+
         @Override
         public void onReconnecting(URI uri, String cause, int attempt, int tries, long delayMs) {
+            following = false;
             err.println("connection lost (" + cause + "); reconnecting to " + uri + " in " + delayMs + " ms (attempt "
                     + attempt + "/" + tries + ")");
         }
 
         @Override
         public void onConnected(URI uri, boolean reconnect) {
-            if (reconnect) {
+            if (reconnect && !following) {
                 err.println("reconnected to " + uri);
             }
+            following = false; // the redirect's one line already said where the client went
         }
 
         @Override
         public void onRedirect(Redirect r) {
+            following = true;
             err.println((r.moved() ? "room " + Long.toUnsignedString(r.room()) + " moved to " : "redirected to ")
                     + r.address());
         }

@@ -93,9 +93,20 @@ import java.util.concurrent.TimeUnit;
  * <p>Futures never time out by themselves: use {@link CompletableFuture#orTimeout}. Unacknowledged
  * bullets are bounded by {@link #MAX_PENDING_BULLETS}; beyond it {@link #sendBullet} fails at once.
  *
- * <p>One client follows one node: a REDIRECT for any room moves the whole connection (with all its
- * rooms) to the address given, at most {@link ClientConfig#maxRedirects()} hops without a successful
- * reply in between.
+ * <h2>Clusters (docs/protocol.md 5.8)</h2>
+ * One client follows one node: a REDIRECT (the answer to a request for a room the node does not own)
+ * or a MOVED (a room migrated) moves the whole connection, with all its rooms, to the address given,
+ * at once and without backoff; there, as after any reconnect, every joined room is re-joined with
+ * RESUME from its {@link RoomCursor} and every unacknowledged bullet is re-sent with its original
+ * timestamp (the owner answers ACK, flagged RETRY if the old owner had journaled it). A connection
+ * counts as one hop however many of its requests were redirected; more than
+ * {@link ClientConfig#maxRedirects()} hops without a successful reply in between (ACK, JOINED,
+ * ROOM_INFO, AUTH_OK, BATCH) is a loop: the client stops with a {@link DanmakuException} saying so.
+ * ERROR {@code ROOM_MOVING} or {@code CLUSTER_UNAVAILABLE} answering a BULLET, CREATE_ROOM, CHECK_ROOM or
+ * JOIN is retried on the same connection after the node's retry-after hint (the backoff delay when it
+ * gives none), at most {@link ClientConfig#reconnectTries()} times per request; after that the request
+ * fails with the node's error. Rooms owned by different nodes cannot be served by one client: it
+ * would follow each redirect in turn until the hop limit ends it.
  */
 public final class DanmakuClient implements AutoCloseable {
     /** Unacknowledged bullets kept for resend; {@link #sendBullet} fails with back-pressure beyond it. */
@@ -127,6 +138,8 @@ public final class DanmakuClient implements AutoCloseable {
     private int attempt;
     private int redirects;
     private long retryAfterHintMs;
+    /** ROOM_MOVING / CLUSTER_UNAVAILABLE retries of each room's JOIN, by room (reset by its JOINED). */
+    private final Map<Long, Integer> joinRetries = new LinkedHashMap<>();
     private URI redirectTarget;
     private DanmakuException fatal;
     private String lastCause = "connection closed";
@@ -170,8 +183,9 @@ public final class DanmakuClient implements AutoCloseable {
     /**
      * Sends a bullet. The future completes with the ACK, or fails with a {@link DanmakuException}
      * holding the node's ERROR (e.g. {@code RATE_LIMITED}: the caller may send it again later), or
-     * the reason it could not be delivered. Queued while reconnecting; resent after a reconnect with
-     * the same timestamp.
+     * the reason it could not be delivered. Queued while reconnecting; resent after a reconnect (or a
+     * REDIRECT) with the same timestamp; ROOM_MOVING and CLUSTER_UNAVAILABLE are retried (see the class
+     * comment) before they fail it.
      *
      * @throws IllegalArgumentException if a field breaks the protocol's limits ({@link #checkBullet})
      */
@@ -228,6 +242,7 @@ public final class DanmakuClient implements AutoCloseable {
             if (cursors.remove(room) == null) {
                 return;
             }
+            joinRetries.remove(room);
             CompletableFuture<Joined> f = joins.remove(room);
             if (f != null) {
                 f.completeExceptionally(new DanmakuException("left room " + Long.toUnsignedString(room), null));
@@ -605,6 +620,9 @@ public final class DanmakuClient implements AutoCloseable {
             retryAfterHintMs = Math.max(retryAfterHintMs, e.retryAfterMs());
         }
         FrameType ref = error.refFrameType();
+        if (ref != null && moving(e.code()) && retryLater(ref, e.refTimestamp(), e.roomId(), e.retryAfterMs())) {
+            return;
+        }
         DanmakuException failure = new DanmakuException(error);
         if (ref == FrameType.BULLET) {
             PendingBullet b = bullets.remove(e.refTimestamp());
@@ -619,6 +637,7 @@ public final class DanmakuClient implements AutoCloseable {
                 return;
             }
         } else if (ref == FrameType.JOIN) {
+            joinRetries.remove(e.roomId());
             RoomCursor c = cursors.remove(e.roomId());
             CompletableFuture<Joined> f = joins.remove(e.roomId());
             if (f != null) {
@@ -637,6 +656,67 @@ public final class DanmakuClient implements AutoCloseable {
             }
         }
         listener.onError(error);
+    }
+
+    /** The codes that mean "the room is between owners or the cluster is unsure: ask the same node again later". */
+    private static boolean moving(int code) {
+        return code == ErrorCode.ROOM_MOVING.code() || code == ErrorCode.CLUSTER_UNAVAILABLE.code();
+    }
+
+    /**
+     * Schedules the request an ERROR ROOM_MOVING / CLUSTER_UNAVAILABLE answered to be sent again on this
+     * connection after the hint (a reconnect in between re-sends it anyway); false when it is not pending or
+     * its retries are used up.
+     */
+    private boolean retryLater(FrameType ref, long refTimestamp, long room, long retryAfterMs) {
+        Runnable resend;
+        int tries;
+        if (ref == FrameType.BULLET) {
+            PendingBullet b = bullets.get(refTimestamp);
+            if (b == null || b.movingRetries >= backoff.tries()) {
+                return false;
+            }
+            tries = b.movingRetries++;
+            resend = () -> {
+                if (bullets.get(b.timestamp) == b) {
+                    writeBullet(b);
+                }
+            };
+        } else if (ref == FrameType.CREATE_ROOM || ref == FrameType.CHECK_ROOM) {
+            PendingRoomRequest r = roomRequests.get(refTimestamp);
+            if (r == null || r.movingRetries >= backoff.tries()) {
+                return false;
+            }
+            tries = r.movingRetries++;
+            resend = () -> {
+                if (roomRequests.get(r.timestamp) == r) {
+                    writeRoomRequest(r);
+                }
+            };
+        } else if (ref == FrameType.JOIN) {
+            RoomCursor c = cursors.get(room);
+            int used = joinRetries.getOrDefault(room, 0);
+            if (c == null || used >= backoff.tries()) {
+                return false;
+            }
+            joinRetries.put(room, used + 1);
+            tries = used;
+            resend = () -> {
+                if (cursors.get(room) == c) {
+                    writeJoin(c); // still awaiting its JOINED: batches meanwhile are discarded
+                }
+            };
+        } else {
+            return false;
+        }
+        long delay = retryAfterMs > 0 ? retryAfterMs : backoff.delayMs(tries);
+        Channel ch = channel;
+        loop.schedule(() -> {
+            if (!closed && ch == channel && up) {
+                resend.run();
+            }
+        }, delay, TimeUnit.MILLISECONDS);
+        return true;
     }
 
     private void onBatch(BatchDecoder batch) {
@@ -668,11 +748,16 @@ public final class DanmakuClient implements AutoCloseable {
     }
 
     private void onRedirect(Channel ch, RedirectDecoder r) {
+        if (redirectTarget != null) {
+            // This connection is already being left: the other requests it redirects (or rooms it moves) follow
+            // along with the first, re-sent or resumed at the target. One hop, one line.
+            return;
+        }
         Redirect redirect = new Redirect(r.roomId(), r.kind() == RedirectDecoder.KIND_MOVED, r.epoch(), r.address());
         listener.onRedirect(redirect);
         if (++redirects > config.maxRedirects()) {
-            shutDown(new DanmakuException("too many redirects (more than " + config.maxRedirects() + "), the last to "
-                    + redirect.address(), null));
+            shutDown(new DanmakuException("too many redirects: " + redirects + " hops without an answer (the limit is "
+                    + config.maxRedirects() + "), the last to " + redirect.address() + "; a redirect loop?", null));
             return;
         }
         URI target;
@@ -710,6 +795,7 @@ public final class DanmakuClient implements AutoCloseable {
         if (c == null) {
             return;
         }
+        joinRetries.remove(j.roomId());
         boolean resumed = c.positioned();
         Discontinuity d = c.onJoined(j.epoch(), j.status(), j.nextSequence());
         Joined joined = new Joined(j.roomId(), j.epoch(), Joined.Status.values()[j.status()], j.lastSequence(),
@@ -835,6 +921,8 @@ public final class DanmakuClient implements AutoCloseable {
         final String content;
         final String color;
         final CompletableFuture<Ack> future;
+        /** ROOM_MOVING / CLUSTER_UNAVAILABLE answers retried so far. */
+        int movingRetries;
 
         PendingBullet(long timestamp, long room, String name, String content, String color,
                       CompletableFuture<Ack> future) {
@@ -847,6 +935,19 @@ public final class DanmakuClient implements AutoCloseable {
         }
     }
 
-    private record PendingRoomRequest(FrameType type, long timestamp, long room, CompletableFuture<RoomInfo> future) {
+    private static final class PendingRoomRequest {
+        final FrameType type;
+        final long timestamp;
+        final long room;
+        final CompletableFuture<RoomInfo> future;
+        /** ROOM_MOVING / CLUSTER_UNAVAILABLE answers retried so far. */
+        int movingRetries;
+
+        PendingRoomRequest(FrameType type, long timestamp, long room, CompletableFuture<RoomInfo> future) {
+            this.type = type;
+            this.timestamp = timestamp;
+            this.room = room;
+            this.future = future;
+        }
     }
 }

@@ -22,7 +22,11 @@ public record Discontinuity(long room, Kind kind, long oldEpoch, long lastSeq, l
         GAP_SKIPPED,
         /** JOINED NOT_RECOVERED: the node no longer holds {@code lastSeq + 1 .. nextSeq - 1}. */
         NOT_RECOVERED,
-        /** The room's epoch changed (node restart without history, or migration): numbering restarts. */
+        /**
+         * The room's epoch changed without continuing the sequence (a node restart without history, a move
+         * whose new owner could not prove the old epoch complete, a batch in an epoch no JOINED announced):
+         * numbering restarts. A move that continues the sequence is not a discontinuity (docs/protocol.md 5.8).
+         */
         EPOCH_CHANGED
     }
 

@@ -4,7 +4,7 @@ import dev.danmaku.codec.JoinedDecoder;
 
 /**
  * Where a viewer stands in one joined room: the (epoch, last seq) delivered to the application,
- * and the rules that keep delivery exactly-once and in order across reconnects.
+ * and the rules that keep delivery exactly-once and in order across reconnects and room moves.
  *
  * <ul>
  *   <li>A BATCH before the JOINED that answers the latest JOIN is discarded: after that JOINED the
@@ -15,7 +15,17 @@ import dev.danmaku.codec.JoinedDecoder;
  *       resume (the node broke its RECOVERED promise), it is reported as
  *       {@link Discontinuity.Kind#GAP_SKIPPED} and delivery continues, so a broken node cannot make
  *       the client loop.</li>
- *   <li>JOINED NOT_RECOVERED and any epoch change are reported, never silent.</li>
+ *   <li>Epochs across a move (docs/protocol.md 5.8): the new owner continues the sequence under a
+ *       higher epoch. A BATCH in another epoch is <em>continuous</em> (delivered, nothing reported)
+ *       when its first seq is exactly last seq + 1 and its epoch is not above the epoch of the latest
+ *       JOINED; the cursor then takes the batch's epoch. A JOINED RECOVERED in a higher epoch than the
+ *       cursor's (a resume from the old owner's epoch at the new owner) keeps the cursor's
+ *       (epoch, last seq) and only records the JOINED's epoch: the replay that follows may begin in
+ *       the old epoch and cross into the new one. A fresh JOINED positions the cursor at its next
+ *       seq in its epoch, and the first batch may fix a lower epoch by the same rule (history from
+ *       before a move).</li>
+ *   <li>JOINED NOT_RECOVERED and every other epoch change (a restart of the numbering, a jump, an
+ *       epoch above the latest JOINED's) are reported, never silent.</li>
  * </ul>
  *
  * <p>Owned by the client's event loop thread; not thread-safe.
@@ -47,6 +57,8 @@ public final class RoomCursor {
     private boolean positioned;
     private long epoch;
     private long lastSeq;
+    /** The epoch of the latest JOINED (0 before any): the highest epoch a batch may continue into. */
+    private long joinedEpoch;
     private boolean awaitingJoined;
     private boolean resumedForGap;
     private long duplicates;
@@ -67,6 +79,7 @@ public final class RoomCursor {
         c.positioned = true;
         c.epoch = epoch;
         c.lastSeq = lastSeq;
+        c.joinedEpoch = epoch;
         return c;
     }
 
@@ -79,7 +92,10 @@ public final class RoomCursor {
         return positioned;
     }
 
-    /** The epoch of {@link #lastSeq()}. */
+    /**
+     * The epoch of {@link #lastSeq()}: what a RESUME names. Right after a fresh JOINED it is the JOINED's
+     * epoch until the first batch (which may continue in a lower epoch, see the class comment).
+     */
     public long epoch() {
         return epoch;
     }
@@ -87,6 +103,11 @@ public final class RoomCursor {
     /** The last sequence delivered to the application in {@link #epoch()} (0 = none yet). */
     public long lastSeq() {
         return lastSeq;
+    }
+
+    /** The epoch of the latest JOINED (for a saved position: its epoch), 0 before any. */
+    public long joinedEpoch() {
+        return joinedEpoch;
     }
 
     /** History to ask for on a fresh JOIN. */
@@ -123,10 +144,19 @@ public final class RoomCursor {
      */
     public Discontinuity onJoined(long joinedEpoch, int status, long nextSeq) {
         awaitingJoined = false;
+        this.joinedEpoch = joinedEpoch;
         if (!positioned) {
+            // nextSeq - 1 may belong to an older epoch (history from before a move): the first batch's
+            // epoch replaces this one if it continues at nextSeq (onBatch's rule).
             positioned = true;
             epoch = joinedEpoch;
             lastSeq = nextSeq - 1;
+            return null;
+        }
+        if (joinedEpoch > epoch && status == JoinedDecoder.STATUS_RECOVERED) {
+            // A resume from the old owner's epoch, answered by the new owner: every bullet after lastSeq
+            // follows, the first ones possibly still in our epoch. Keep the position; a lie shows up as a
+            // gap or an epoch jump in the next batch.
             return null;
         }
         if (joinedEpoch != epoch) {
@@ -159,6 +189,13 @@ public final class RoomCursor {
             return Step.DROP_ALL;
         }
         long last = firstSeq + count - 1;
+        if (batchEpoch != epoch && firstSeq == lastSeq + 1 && batchEpoch <= joinedEpoch) {
+            // continuous across a move: the sequence goes on, in an epoch the node has announced
+            epoch = batchEpoch;
+            lastSeq = last;
+            resumedForGap = false;
+            return new Step(Action.DELIVER, 0, null);
+        }
         if (batchEpoch != epoch) {
             Discontinuity d = new Discontinuity(room, Discontinuity.Kind.EPOCH_CHANGED, epoch, lastSeq, batchEpoch,
                     firstSeq, false);

@@ -202,4 +202,67 @@ class ClientCommandTest {
         assertThat(r.err()).contains("room 9001: gap in epoch 1 after seq 1 (received seq 3); resuming")
                 .contains("room 9001: seqs 2..3 of epoch 1 are lost");
     }
+
+    @Test
+    void shouldPrintARedirectAsOneLineAndSendToTheOwner() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            node.redirectRoom(9001, owner.uri().toString());
+            CliRun r = client("", "send", "9001", "hello", "--count", "3", "--interval", "0ms");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out().lines().sorted().toList()).containsExactly(
+                    "bullet 1: seq 1 epoch 1", "bullet 2: seq 2 epoch 1", "bullet 3: seq 3 epoch 1");
+            assertThat(r.errLines()).containsExactly("redirected to " + owner.uri());
+            assertThat(owner.journal(9001)).hasSize(3);
+            assertThat(node.journal(9001)).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldEndARedirectLoopWithOneClearLine() throws Exception {
+        try (FakeNode other = new FakeNode()) {
+            node.redirectRoom(9001, other.uri().toString());
+            other.redirectRoom(9001, node.uri().toString());
+            CliRun r = client("", "send", "9001", "hello");
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).contains("too many redirects").doesNotContain("\tat ", "Exception");
+            assertThat(r.errLines().stream().filter(l -> l.startsWith("bullet 1: ")).toList())
+                    .singleElement().asString().contains("too many redirects");
+        }
+    }
+
+    @Test
+    void shouldWatchAcrossAMoveWithoutADiscontinuityLine() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            node.publish(9001, 42, "", "b1", "", 1001);
+            node.publish(9001, 42, "", "b2", "", 1002);
+            Thread mover = new Thread(() -> {
+                try {
+                    while (node.joinsReceived.isEmpty()) {
+                        Thread.sleep(5);
+                    }
+                    Thread.sleep(50);
+                    node.publish(9001, 42, "", "b3", "", 1003);
+                    Thread.sleep(50);
+                    node.moveRoomTo(9001, owner);
+                    while (owner.joinsReceived.isEmpty()) {
+                        Thread.sleep(5);
+                    }
+                    Thread.sleep(50);
+                    owner.publish(9001, 42, "", "b4", "", 1004);
+                    owner.publish(9001, 42, "", "b5", "", 1005);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            mover.start();
+            CliRun r = client("", "watch", "9001", "--history", "2", "--count", "5");
+            mover.join(5_000);
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out().lines().map(l -> l.substring(0, 3)).toList())
+                    .containsExactly("#1 ", "#2 ", "#3 ", "#4 ", "#5 ");
+            assertThat(r.errLines()).containsExactly("room 9001 moved to " + owner.uri(),
+                    "room 9001: resumed, RECOVERED, epoch 2, next seq 4");
+            assertThat(owner.joinsReceived.get(0)).containsExactly(9001L, 1L, 1L, 3L, 0L);
+        }
+    }
 }

@@ -138,4 +138,141 @@ class ClientRoomCursorTest {
         assertThat(c.epoch()).isEqualTo(2);
         assertThat(c.lastSeq()).isEqualTo(9);
     }
+
+    // ---------------------------------------------------------------- epochs across a move (protocol 5.8)
+
+    @Test
+    void shouldContinueIntoTheNextEpochWhenTheSequenceContinuesAndAJoinedAnnouncedIt() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 3, 41);
+        c.joinSent();
+        assertThat(c.onJoined(4, JoinedDecoder.STATUS_RECOVERED, 42)).as("a resume from the old epoch").isNull();
+        assertThat(c.epoch()).as("the position stays in the old epoch").isEqualTo(3);
+        assertThat(c.lastSeq()).isEqualTo(41);
+        assertThat(c.joinedEpoch()).isEqualTo(4);
+        RoomCursor.Step old = c.onBatch(3, 42, 3);
+        assertThat(old.action()).isEqualTo(RoomCursor.Action.DELIVER);
+        assertThat(old.discontinuity()).isNull();
+        RoomCursor.Step crossing = c.onBatch(4, 45, 2);
+        assertThat(crossing.action()).isEqualTo(RoomCursor.Action.DELIVER);
+        assertThat(crossing.skip()).isZero();
+        assertThat(crossing.discontinuity()).as("seq 45 follows 44: continuous").isNull();
+        assertThat(c.epoch()).isEqualTo(4);
+        assertThat(c.lastSeq()).isEqualTo(46);
+    }
+
+    @Test
+    void shouldContinueWhenTheReplayStartsDirectlyInTheNewEpoch() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 3, 41);
+        c.joinSent();
+        assertThat(c.onJoined(7, JoinedDecoder.STATUS_RECOVERED, 42)).isNull();
+        RoomCursor.Step s = c.onBatch(7, 42, 1);
+        assertThat(s.discontinuity()).isNull();
+        assertThat(c.epoch()).isEqualTo(7);
+        assertThat(c.lastSeq()).isEqualTo(42);
+    }
+
+    @Test
+    void shouldReportAnEpochChangeThatDoesNotContinueTheSequence() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 3, 41);
+        c.joinSent();
+        c.onJoined(4, JoinedDecoder.STATUS_RECOVERED, 42);
+        RoomCursor.Step jump = c.onBatch(4, 44, 1);
+        assertThat(jump.discontinuity()).isNotNull();
+        assertThat(jump.discontinuity().kind()).isEqualTo(Discontinuity.Kind.EPOCH_CHANGED);
+        assertThat(jump.discontinuity().lastSeq()).isEqualTo(41);
+        assertThat(c.epoch()).isEqualTo(4);
+        assertThat(c.lastSeq()).isEqualTo(44);
+    }
+
+    @Test
+    void shouldReportABatchInAnEpochAboveTheLatestJoinedEvenIfTheSequenceContinues() {
+        RoomCursor c = joinedAt(3, 10);
+        c.onBatch(3, 10, 2);
+        RoomCursor.Step s = c.onBatch(4, 12, 1);
+        assertThat(s.discontinuity()).as("no JOINED announced epoch 4").isNotNull();
+        assertThat(s.discontinuity().kind()).isEqualTo(Discontinuity.Kind.EPOCH_CHANGED);
+    }
+
+    @Test
+    void shouldReportARestartOfTheNumberingAfterAMove() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 3, 41);
+        c.joinSent();
+        c.onJoined(4, JoinedDecoder.STATUS_RECOVERED, 42);
+        RoomCursor.Step s = c.onBatch(4, 1, 5);
+        assertThat(s.discontinuity().kind()).isEqualTo(Discontinuity.Kind.EPOCH_CHANGED);
+        assertThat(c.lastSeq()).isEqualTo(5);
+    }
+
+    @Test
+    void shouldReportANotRecoveredResumeInANewEpochAsAnEpochChange() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 3, 41);
+        c.joinSent();
+        Discontinuity d = c.onJoined(4, JoinedDecoder.STATUS_NOT_RECOVERED, 60);
+        assertThat(d.kind()).isEqualTo(Discontinuity.Kind.EPOCH_CHANGED);
+        assertThat(d.oldEpoch()).isEqualTo(3);
+        assertThat(d.newEpoch()).isEqualTo(4);
+        assertThat(c.epoch()).isEqualTo(4);
+        assertThat(c.lastSeq()).isEqualTo(59);
+    }
+
+    @Test
+    void shouldReportARecoveredJoinedInALowerEpoch() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 5, 41);
+        c.joinSent();
+        Discontinuity d = c.onJoined(4, JoinedDecoder.STATUS_RECOVERED, 42);
+        assertThat(d).as("epochs never go back: the node cannot hold our position").isNotNull();
+        assertThat(d.kind()).isEqualTo(Discontinuity.Kind.EPOCH_CHANGED);
+    }
+
+    @Test
+    void shouldLetTheFirstBatchAfterAFreshJoinFixAnOlderEpochOfItsHistory() {
+        RoomCursor c = new RoomCursor(9001, 5);
+        c.joinSent();
+        assertThat(c.onJoined(4, JoinedDecoder.STATUS_LIVE, 38)).isNull();
+        assertThat(c.epoch()).isEqualTo(4);
+        RoomCursor.Step history = c.onBatch(3, 38, 4); // the last bullets before the move
+        assertThat(history.action()).isEqualTo(RoomCursor.Action.DELIVER);
+        assertThat(history.discontinuity()).isNull();
+        assertThat(c.epoch()).isEqualTo(3);
+        assertThat(c.onBatch(4, 42, 2).discontinuity()).isNull();
+        assertThat(c.epoch()).isEqualTo(4);
+        assertThat(c.lastSeq()).isEqualTo(43);
+    }
+
+    @Test
+    void shouldReportAFreshJoinsFirstBatchInAnEpochAboveTheJoined() {
+        RoomCursor c = new RoomCursor(9001, 5);
+        c.joinSent();
+        c.onJoined(4, JoinedDecoder.STATUS_LIVE, 38);
+        assertThat(c.onBatch(5, 38, 1).discontinuity().kind()).isEqualTo(Discontinuity.Kind.EPOCH_CHANGED);
+    }
+
+    @Test
+    void shouldStillDropDuplicatesAndAskForGapsInTheNewEpochAfterCrossing() {
+        RoomCursor c = RoomCursor.resumingFrom(9001, 3, 41);
+        c.joinSent();
+        c.onJoined(4, JoinedDecoder.STATUS_RECOVERED, 42);
+        c.onBatch(3, 42, 1);
+        c.onBatch(4, 43, 2);
+        assertThat(c.onBatch(4, 43, 2).action()).isEqualTo(RoomCursor.Action.DROP);
+        assertThat(c.duplicates()).isEqualTo(2);
+        RoomCursor.Step gap = c.onBatch(4, 47, 1);
+        assertThat(gap.action()).isEqualTo(RoomCursor.Action.RESUME);
+        assertThat(gap.discontinuity().kind()).isEqualTo(Discontinuity.Kind.GAP);
+        assertThat(gap.discontinuity().oldEpoch()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldResumeFromTheOldEpochAfterAFreshJoinInANewOneWithoutBatches() {
+        RoomCursor c = new RoomCursor(9001, 0);
+        c.joinSent();
+        c.onJoined(4, JoinedDecoder.STATUS_LIVE, 42);
+        // the connection drops before any batch: the resume names the JOINED's epoch and nextSeq - 1
+        assertThat(c.positioned()).isTrue();
+        assertThat(c.epoch()).isEqualTo(4);
+        assertThat(c.lastSeq()).isEqualTo(41);
+        c.joinSent();
+        assertThat(c.onJoined(4, JoinedDecoder.STATUS_RECOVERED, 42)).isNull();
+        assertThat(c.onBatch(4, 42, 1).discontinuity()).isNull();
+    }
 }

@@ -30,6 +30,7 @@ class ClientSocketTest {
         final List<Joined> joined = new CopyOnWriteArrayList<>();
         final List<String> reconnecting = new CopyOnWriteArrayList<>();
         final List<ServerError> errors = new CopyOnWriteArrayList<>();
+        final List<Redirect> redirects = new CopyOnWriteArrayList<>();
         final CompletableFuture<DanmakuException> closed = new CompletableFuture<>();
         volatile int connects;
 
@@ -61,6 +62,11 @@ class ClientSocketTest {
         @Override
         public void onError(ServerError e) {
             errors.add(e);
+        }
+
+        @Override
+        public void onRedirect(Redirect r) {
+            redirects.add(r);
         }
 
         @Override
@@ -367,5 +373,184 @@ class ClientSocketTest {
         assertThat(again.get(5, TimeUnit.SECONDS).created()).isFalse();
         assertThat(again.get().exists()).isTrue();
         assertThat(client.auth("a.b.c").get(5, TimeUnit.SECONDS).user()).isEqualTo(42);
+    }
+
+    // ---------------------------------------------------------------- clusters (docs/protocol.md 5.8)
+
+    @Test
+    void shouldResendARedirectedBulletToTheOwnerWithItsTimestampAndBeAckedOnce() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            node.redirectRoom(ROOM, owner.uri().toString());
+            connect(fast());
+            Ack a = client.sendBullet(ROOM, "me", "to the owner", "").get(5, TimeUnit.SECONDS);
+            assertThat(a.seq()).isEqualTo(1);
+            assertThat(a.retry()).isFalse();
+            assertThat(node.bulletTimestamps).containsExactly(a.timestamp());
+            assertThat(owner.bulletTimestamps).as("the same idempotency key at the owner").containsExactly(a.timestamp());
+            assertThat(node.journal(ROOM)).isEmpty();
+            assertThat(owner.journal(ROOM)).hasSize(1);
+            assertThat(client.uri()).isEqualTo(owner.uri());
+            assertThat(rec.redirects).hasSize(1);
+            assertThat(rec.redirects.get(0).moved()).isFalse();
+            assertThat(rec.reconnecting).as("a redirect is followed at once, not as a lost connection").isEmpty();
+            client.close();
+            client = null;
+        }
+    }
+
+    @Test
+    void shouldCountOneHopForAConnectionWhoseBulletsWereAllRedirected() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            connect(fast());
+            node.withholdAcks = true;
+            List<CompletableFuture<Ack>> acks = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                acks.add(client.sendBullet(ROOM, "", "b" + i, ""));
+            }
+            await(() -> node.bulletTimestamps.size() == 5, "5 bullets at the first node");
+            node.withholdAcks = false;
+            node.redirectRoom(ROOM, owner.uri().toString());
+            node.dropConnections(); // the resends all come back REDIRECT: more than maxRedirects of them
+            CompletableFuture.allOf(acks.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
+            assertThat(acks.stream().map(f -> f.join().seq()).sorted().toList()).isEqualTo(range(1, 5));
+            assertThat(owner.journal(ROOM)).hasSize(5);
+            assertThat(rec.redirects).as("one line per hop").hasSize(1);
+            client.close();
+            client = null;
+        }
+    }
+
+    @Test
+    void shouldBeAckedWithRetryAndTheOriginalPositionWhenTheOldOwnerHadJournaledIt() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            connect(fast());
+            node.withholdAcks = true;
+            CompletableFuture<Ack> ack = client.sendBullet(ROOM, "me", "journaled before the move", "");
+            await(() -> node.bulletTimestamps.size() == 1, "the bullet to reach the old owner");
+            node.moveRoomTo(ROOM, owner);
+            node.dropConnections(); // the ACK is lost; the resend meets a REDIRECT
+            Ack a = ack.get(5, TimeUnit.SECONDS);
+            assertThat(a.retry()).isTrue();
+            assertThat(a.epoch()).as("its original position, in the old epoch").isEqualTo(1);
+            assertThat(a.seq()).isEqualTo(1);
+            assertThat(owner.bulletTimestamps).containsExactly(a.timestamp());
+            assertThat(owner.journal(ROOM)).hasSize(1);
+            assertThat(owner.retriesAcked.get()).isEqualTo(1);
+            client.close();
+            client = null;
+        }
+    }
+
+    @Test
+    void shouldResumeAtTheNewOwnerAfterMovedAndDeliverAcrossTheEpochBoundary() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            connect(fast());
+            client.join(ROOM, 0).get(5, TimeUnit.SECONDS);
+            for (int i = 1; i <= 3; i++) {
+                node.publish(ROOM, 42, "", "b" + i, "", 1000 + i);
+            }
+            await(() -> rec.bullets.size() == 3, "3 bullets at the old owner");
+            node.dropFanout = 2; // 4 and 5 are journaled but never reach the viewer before the move
+            node.publish(ROOM, 42, "", "b4", "", 1004);
+            node.publish(ROOM, 42, "", "b5", "", 1005);
+            node.moveRoomTo(ROOM, owner);
+            await(() -> owner.joinsReceived.size() == 1, "the resume at the new owner");
+            owner.publish(ROOM, 42, "", "b6", "", 1006);
+            owner.publish(ROOM, 42, "", "b7", "", 1007);
+            await(() -> rec.bullets.size() >= 7, "7 bullets");
+            assertThat(rec.seqs()).isEqualTo(range(1, 7));
+            assertThat(rec.bullets.stream().map(Bullet::epoch).toList()).containsExactly(1L, 1L, 1L, 1L, 1L, 2L, 2L);
+            assertThat(rec.bullets.get(3).content()).isEqualTo("b4");
+            assertThat(rec.breaks).as("a move that continues the sequence is no discontinuity").isEmpty();
+            assertThat(owner.joinsReceived.get(0)).as("RESUME from (epoch 1, seq 3)").containsExactly(ROOM, 1, 1, 3, 0);
+            Joined resumed = rec.joined.get(rec.joined.size() - 1);
+            assertThat(resumed.status()).isEqualTo(Joined.Status.RECOVERED);
+            assertThat(resumed.epoch()).isEqualTo(2);
+            assertThat(resumed.resumed()).isTrue();
+            assertThat(rec.redirects).hasSize(1);
+            assertThat(rec.redirects.get(0).moved()).isTrue();
+            assertThat(rec.redirects.get(0).epoch()).isEqualTo(1);
+            assertThat(client.uri()).isEqualTo(owner.uri());
+            client.close();
+            client = null;
+        }
+    }
+
+    @Test
+    void shouldRetryAResumeAnsweredRoomMovingAndThenDeliverWithoutABreak() throws Exception {
+        try (FakeNode owner = new FakeNode()) {
+            connect(fast());
+            client.join(ROOM, 0).get(5, TimeUnit.SECONDS);
+            node.publish(ROOM, 42, "", "b1", "", 1001);
+            await(() -> rec.bullets.size() == 1, "1 bullet");
+            owner.movingReplies.set(2); // the room is not installed yet when the viewer arrives
+            owner.movingRetryAfterMs = 50;
+            node.moveRoomTo(ROOM, owner);
+            await(() -> owner.joinsReceived.size() == 1, "the resume after two ROOM_MOVING");
+            owner.publish(ROOM, 42, "", "b2", "", 1002);
+            await(() -> rec.bullets.size() == 2, "the next bullet");
+            assertThat(owner.movingAnswered).hasSize(2);
+            assertThat(rec.seqs()).containsExactly(1L, 2L);
+            assertThat(rec.breaks).isEmpty();
+            assertThat(rec.errors).as("retried, not reported").isEmpty();
+            client.close();
+            client = null;
+        }
+    }
+
+    @Test
+    void shouldStopAfterTooManyRedirectsOfABulletInALoopBetweenTwoNodes() throws Exception {
+        try (FakeNode other = new FakeNode()) {
+            node.redirectRoom(ROOM, other.uri().toString());
+            other.redirectRoom(ROOM, node.uri().toString());
+            connect(fast().withMaxRedirects(3));
+            CompletableFuture<Ack> ack = client.sendBullet(ROOM, "", "round and round", "");
+            assertThatThrownBy(() -> ack.get(5, TimeUnit.SECONDS)).cause().isInstanceOf(DanmakuException.class)
+                    .hasMessageContaining("too many redirects").hasMessageContaining("4 hops");
+            assertThat(rec.closed.get(1, TimeUnit.SECONDS)).hasMessageContaining("too many redirects");
+            List<Long> all = new ArrayList<>(node.bulletTimestamps);
+            all.addAll(other.bulletTimestamps);
+            assertThat(all).as("sent once, then once per hop followed").hasSize(4).containsOnly(all.get(0));
+            client.close();
+            client = null;
+        }
+    }
+
+    @Test
+    void shouldRetryABulletAnsweredRoomMovingAfterTheRetryAfterHint() throws Exception {
+        connect(fast());
+        node.movingReplies.set(2);
+        node.movingRetryAfterMs = 150;
+        Ack a = client.sendBullet(ROOM, "", "patience", "").get(5, TimeUnit.SECONDS);
+        assertThat(a.retry()).isFalse();
+        assertThat(node.bulletTimestamps).containsExactly(a.timestamp(), a.timestamp(), a.timestamp());
+        List<Long> at = node.bulletArrivalNanos;
+        for (int i = 1; i < 3; i++) {
+            assertThat(TimeUnit.NANOSECONDS.toMillis(at.get(i) - at.get(i - 1))).as("waited for the hint")
+                    .isGreaterThanOrEqualTo(140);
+        }
+        assertThat(node.journal(ROOM)).hasSize(1);
+        assertThat(rec.connects).as("on the same connection").isEqualTo(1);
+    }
+
+    @Test
+    void shouldFailABulletWhenRoomMovingOutlastsTheRetryBudget() throws Exception {
+        connect(fast().withReconnectTries(2));
+        node.movingReplies.set(100);
+        node.movingRetryAfterMs = 10;
+        CompletableFuture<Ack> ack = client.sendBullet(ROOM, "", "never", "");
+        assertThatThrownBy(() -> ack.get(5, TimeUnit.SECONDS)).cause().isInstanceOf(DanmakuException.class)
+                .hasMessageContaining("ROOM_MOVING");
+        assertThat(node.bulletTimestamps).as("the first try and 2 retries").hasSize(3);
+    }
+
+    @Test
+    void shouldRetryARoomRequestAnsweredClusterUnavailable() throws Exception {
+        connect(fast());
+        node.movingCode = dev.danmaku.codec.ErrorCode.CLUSTER_UNAVAILABLE;
+        node.movingReplies.set(1);
+        node.movingRetryAfterMs = 20;
+        assertThat(client.createRoom(ROOM).get(5, TimeUnit.SECONDS).created()).isTrue();
+        assertThat(node.movingAnswered).hasSize(1);
     }
 }

@@ -53,13 +53,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one-bullet BATCH, answers JOIN with JOINED (LIVE, RECOVERED or NOT_RECOVERED from what it retains)
  * plus the replay, and answers HEARTBEAT, CREATE_ROOM, CHECK_ROOM and AUTH. Knobs let a test drop every
  * connection, withhold ACKs, go silent, reject content, skip sequence numbers, restart an epoch,
- * replay overlapping bullets on resume, and redirect joins.
+ * replay overlapping bullets on resume, redirect joins, answer ROOM_MOVING / CLUSTER_UNAVAILABLE, and act
+ * as one node of a cluster: {@link #redirectRoom} answers every request for a room with REDIRECT, and
+ * {@link #moveRoomTo} hands a room (journal, idempotency keys) to another FakeNode under a higher epoch with
+ * the sequence continuing, then sends MOVED to its viewers (docs/protocol.md 5.8).
  *
  * <p>State is guarded by the instance lock; the server runs on one event loop thread.
  */
 final class FakeNode implements AutoCloseable {
-    /** A journaled bullet: its frame bytes and where it went. */
-    record Stored(long seq, byte[] frame, long user, long timestamp) {
+    /** A journaled bullet: its frame bytes, its (epoch, seq) and who sent it. */
+    record Stored(long seq, byte[] frame, long user, long timestamp, long epoch) {
     }
 
     private static final class Room {
@@ -67,8 +70,12 @@ final class FakeNode implements AutoCloseable {
         long lastSeq;
         long retainedFrom = 1;
         final List<Stored> log = new ArrayList<>();
-        final Map<String, Long> keys = new HashMap<>();
+        final Map<String, Stored> keys = new HashMap<>();
+        /** Earlier epochs this room continues (moves): a resume from one of them can be RECOVERED. */
+        final Set<Long> lineage = new HashSet<>();
         boolean created;
+        /** When set, the room is owned there: every request for it is answered with REDIRECT. */
+        String ownedBy;
     }
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -80,6 +87,10 @@ final class FakeNode implements AutoCloseable {
 
     /** Every BULLET timestamp received, retries included, in arrival order. */
     final List<Long> bulletTimestamps = new CopyOnWriteArrayList<>();
+    /** {@link System#nanoTime()} of each entry of {@link #bulletTimestamps}. */
+    final List<Long> bulletArrivalNanos = new CopyOnWriteArrayList<>();
+    /** Every request answered with ERROR {@link #movingCode}: {type code, timestamp, room}. */
+    final List<long[]> movingAnswered = new CopyOnWriteArrayList<>();
     /** Every JOIN received: {room, resume?1:0, epoch, lastSeq, history}. */
     final List<long[]> joinsReceived = new CopyOnWriteArrayList<>();
     final AtomicInteger heartbeats = new AtomicInteger();
@@ -99,6 +110,12 @@ final class FakeNode implements AutoCloseable {
     volatile String redirectJoinsTo;
     /** When set, a gap is never filled: RECOVERED resumes replay nothing (a broken node). */
     volatile boolean brokenResume;
+    /** The next N BULLET, CREATE_ROOM, CHECK_ROOM or JOIN requests are answered ERROR {@link #movingCode}. */
+    final AtomicInteger movingReplies = new AtomicInteger();
+    /** ROOM_MOVING (302) by default; CLUSTER_UNAVAILABLE (303) is answered the same way. */
+    volatile ErrorCode movingCode = ErrorCode.ROOM_MOVING;
+    /** The retry-after hint of those answers, ms. */
+    volatile long movingRetryAfterMs = 100;
 
     FakeNode() throws InterruptedException {
         this(0);
@@ -166,6 +183,59 @@ final class FakeNode implements AutoCloseable {
         r.retainedFrom = 1;
         r.log.clear();
         r.keys.clear();
+        r.lineage.clear();
+    }
+
+    /** From now on every request for {@code room} is answered REDIRECT to {@code address} (null: serve it again). */
+    synchronized void redirectRoom(long room, String address) {
+        room(room).ownedBy = address;
+    }
+
+    /**
+     * Migrates {@code room} to {@code target} as a rebalance would: the target continues it in epoch
+     * {@code epoch + 1} with the sequence going on and holds its journal and idempotency keys (a resume from
+     * this epoch is RECOVERED there, a retried bullet is re-acknowledged with its original (epoch, seq));
+     * this node then answers REDIRECT for the room and sends MOVED to its viewers after their last batch.
+     */
+    void moveRoomTo(long room, FakeNode target) {
+        String address = target.uri().toString();
+        UnsafeBuffer b = new UnsafeBuffer(new byte[512]);
+        List<Channel> watching = new ArrayList<>();
+        int n;
+        synchronized (this) {
+            Room r = room(room);
+            synchronized (target) {
+                Room t = target.room(room);
+                t.epoch = Math.max(t.epoch, r.epoch + 1);
+                t.lastSeq = r.lastSeq;
+                t.retainedFrom = r.retainedFrom;
+                t.log.clear();
+                t.log.addAll(r.log);
+                t.keys.clear();
+                t.keys.putAll(r.keys);
+                t.lineage.clear();
+                t.lineage.addAll(r.lineage);
+                t.lineage.add(r.epoch);
+                t.created = r.created;
+                t.ownedBy = null;
+            }
+            r.ownedBy = address;
+            n = FrameEncoder.redirect(b, 0, room, RedirectDecoder.KIND_MOVED, r.epoch, address);
+            for (Map.Entry<Channel, Set<Long>> v : viewers.entrySet()) {
+                if (v.getValue().remove(room)) {
+                    watching.add(v.getKey());
+                }
+            }
+            // Written under the lock: no batch of this room can follow the MOVED on these connections.
+            for (Channel ch : watching) {
+                write(ch, b, n);
+            }
+        }
+    }
+
+    /** The room's current epoch here. */
+    synchronized long epoch(long room) {
+        return room(room).epoch;
     }
 
     /** Journals a bullet as if another user had sent it, and fans it out. */
@@ -207,30 +277,31 @@ final class FakeNode implements AutoCloseable {
     private Stored store(Room r, long room, byte[] frame, long user, long timestamp) {
         r.lastSeq += 1 + skipNext;
         skipNext = 0;
-        Stored s = new Stored(r.lastSeq, frame, user, timestamp);
+        Stored s = new Stored(r.lastSeq, frame, user, timestamp, r.epoch);
         r.log.add(s);
-        r.keys.put(user + ":" + timestamp, s.seq);
+        r.keys.put(user + ":" + timestamp, s);
         if (dropFanout > 0) {
             dropFanout--;
             return s;
         }
         for (Map.Entry<Channel, Set<Long>> v : viewers.entrySet()) {
             if (v.getValue().contains(room)) {
-                sendBatch(v.getKey(), room, r.epoch, List.of(s));
+                sendBatch(v.getKey(), room, List.of(s));
             }
         }
         return s;
     }
 
-    /** One BATCH per run of consecutive sequences. */
-    private static void sendBatch(Channel ch, long room, long epoch, List<Stored> bullets) {
+    /** One BATCH per run of consecutive sequences within one epoch. */
+    private static void sendBatch(Channel ch, long room, List<Stored> bullets) {
         BulletDecoder view = new BulletDecoder();
         int i = 0;
         while (i < bullets.size()) {
             try (BatchEncoder enc = new BatchEncoder()) {
+                long epoch = bullets.get(i).epoch;
                 enc.reset(room, epoch, bullets.get(i).seq);
                 long expect = bullets.get(i).seq;
-                while (i < bullets.size() && bullets.get(i).seq == expect) {
+                while (i < bullets.size() && bullets.get(i).seq == expect && bullets.get(i).epoch == epoch) {
                     byte[] f = bullets.get(i).frame;
                     view.wrap(new UnsafeBuffer(f), 0, f.length);
                     enc.add(view);
@@ -317,8 +388,33 @@ final class FakeNode implements AutoCloseable {
             }
         }
 
+        /** Answers ROOM_MOVING (or {@link #movingCode}) while {@link #movingReplies} lasts; true if it did. */
+        private boolean moving(Channel ch, FrameType type, long timestamp, long room) {
+            if (movingReplies.getAndUpdate(n -> Math.max(0, n - 1)) == 0) {
+                return false;
+            }
+            movingAnswered.add(new long[] {type.code(), timestamp, room});
+            write(ch, out, FrameEncoder.error(out, 0, movingCode.code(), type.code(), timestamp, room,
+                    movingRetryAfterMs, "room is between owners"));
+            return true;
+        }
+
+        /** Answers REDIRECT for a room owned elsewhere; true if it did. */
+        private boolean redirected(Channel ch, long room) {
+            Room r = rooms.get(room);
+            if (r == null || r.ownedBy == null) {
+                return false;
+            }
+            write(ch, out, FrameEncoder.redirect(out, 0, room, RedirectDecoder.KIND_REDIRECT, 0, r.ownedBy));
+            return true;
+        }
+
         private void onBullet(Channel ch, byte[] frame, BulletDecoder b) {
             bulletTimestamps.add(b.timestamp());
+            bulletArrivalNanos.add(System.nanoTime());
+            if (redirected(ch, b.roomId()) || moving(ch, FrameType.BULLET, b.timestamp(), b.roomId())) {
+                return;
+            }
             Room r = room(b.roomId());
             String reject = rejectContaining;
             if (reject != null && b.content().contains(reject)) {
@@ -326,20 +422,23 @@ final class FakeNode implements AutoCloseable {
                         b.timestamp(), b.roomId(), 0, "contains '" + reject + "'"));
                 return;
             }
-            Long seq = r.keys.get(b.userId() + ":" + b.timestamp());
+            Stored known = r.keys.get(b.userId() + ":" + b.timestamp());
             int flags = 0;
-            if (seq != null) {
-                flags = 1;
+            if (known != null) {
+                flags = 1; // re-acknowledged with its original (epoch, seq), even from a later epoch
                 retriesAcked.incrementAndGet();
             } else {
-                seq = store(r, b.roomId(), frame, b.userId(), b.timestamp()).seq;
+                known = store(r, b.roomId(), frame, b.userId(), b.timestamp());
             }
             if (!withholdAcks) {
-                write(ch, out, FrameEncoder.ack(out, 0, b.timestamp(), b.roomId(), r.epoch, seq, flags));
+                write(ch, out, FrameEncoder.ack(out, 0, b.timestamp(), b.roomId(), known.epoch, known.seq, flags));
             }
         }
 
         private void onRoomRequest(Channel ch, RoomRequestDecoder q) {
+            if (redirected(ch, q.roomId()) || moving(ch, q.type(), q.timestamp(), q.roomId())) {
+                return;
+            }
             Room r = rooms.get(q.roomId());
             boolean created = false;
             if (q.type() == FrameType.CREATE_ROOM && (r == null || !r.created)) {
@@ -362,12 +461,16 @@ final class FakeNode implements AutoCloseable {
                 write(ch, out, FrameEncoder.redirect(out, 0, j.roomId(), RedirectDecoder.KIND_REDIRECT, 0, redirect));
                 return;
             }
+            if (redirected(ch, j.roomId()) || moving(ch, FrameType.JOIN, j.timestamp(), j.roomId())) {
+                return;
+            }
             Room r = room(j.roomId());
             int status;
             long next;
             long replayFrom;
             if (j.resume()) {
-                if (j.epoch() == r.epoch && j.lastSequence() + 1 >= r.retainedFrom) {
+                boolean ours = j.epoch() == r.epoch || r.lineage.contains(j.epoch());
+                if (ours && j.lastSequence() + 1 >= r.retainedFrom) {
                     status = JoinedDecoder.STATUS_RECOVERED;
                     next = j.lastSequence() + 1;
                     replayFrom = brokenResume ? r.lastSeq + 1 : Math.max(1, next - resumeOverlap);
@@ -384,7 +487,7 @@ final class FakeNode implements AutoCloseable {
             write(ch, out, FrameEncoder.joined(out, 0, j.roomId(), r.epoch, status, r.lastSeq, next));
             List<Stored> replay = r.log.stream().filter(s -> s.seq >= replayFrom).toList();
             if (!replay.isEmpty()) {
-                sendBatch(ch, j.roomId(), r.epoch, replay);
+                sendBatch(ch, j.roomId(), replay);
             }
             viewers.get(ch).add(j.roomId());
         }
