@@ -720,8 +720,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
         Long2ObjectHashMap<String> holders = new Long2ObjectHashMap<>();
         boolean synced = true;
+        // A member counts until it is marked gone, whatever its lease says: an expired lease is not a
+        // death until a node marks it (after a Redis outage every lease looks expired for a moment).
         for (Member m : map.members()) {
-            if (m.id().equals(settings.nodeId()) || m.state() == NodeState.GONE || !leases.live(m.id())) {
+            if (m.id().equals(settings.nodeId()) || m.state() == NodeState.GONE) {
                 continue;
             }
             Outgoing o = outgoing.get(m.id());
@@ -730,7 +732,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             }
         }
         for (Outgoing o : outgoing.values()) {
-            if (o.node().equals(settings.nodeId()) || !leases.live(o.node())) {
+            Member m = map.member(o.node());
+            boolean holds = m != null ? m.state() != NodeState.GONE : leases.live(o.node()); // removed: while live
+            if (o.node().equals(settings.nodeId()) || !holds) {
                 continue;
             }
             for (long room : o.rooms()) {

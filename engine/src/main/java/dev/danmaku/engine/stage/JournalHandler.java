@@ -80,6 +80,14 @@ public final class JournalHandler implements Stage {
     private Ownership ownership;
     private ClusterLink link;
     private long outgoingVersion = -1;
+    /**
+     * Rooms handed over from here, and when (ms). For {@link #RELEASE_GRACE_MS} after a release this
+     * node answers ROOM_MOVING rather than REDIRECT: the new owner may not know yet that the room
+     * left (its view of the outgoing sets is up to a poll old) and would send the client back here,
+     * a ping-pong that exhausts a client's redirect budget.
+     */
+    private final Long2LongHashMap releasedAt = new Long2LongHashMap(Long.MIN_VALUE);
+    static final long RELEASE_GRACE_MS = 1_000;
     /** Rooms this stage asked the cluster thread to look for in the sinks (since the last ownership). */
     private final org.agrona.collections.LongHashSet probed = new org.agrona.collections.LongHashSet();
     private final long dedupWindowMs;
@@ -311,6 +319,11 @@ public final class JournalHandler implements Stage {
                 return true;
             }
             case Ownership.REDIRECT -> {
+                long released = releasedAt.get(e.roomId);
+                if (released != Long.MIN_VALUE && nowMs - released < RELEASE_GRACE_MS) {
+                    e.reject(ErrorCode.ROOM_MOVING.code(), 100);
+                    return false;
+                }
                 String address = ownership.address(e.roomId);
                 if (address != null) {
                     e.redirectAddress = address;
@@ -432,6 +445,10 @@ public final class JournalHandler implements Stage {
             link.releaseSkipped(room);
             return;
         }
+        if (releasedAt.size() > 100_000) {
+            releasedAt.clear(); // bounded; only the last second's entries matter
+        }
+        releasedAt.put(room, nowMs);
         e.epoch = epoch;
         e.sequence = last;
         e.redirectAddress = owner.address();
