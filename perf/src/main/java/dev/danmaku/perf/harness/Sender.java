@@ -60,7 +60,7 @@ final class Sender {
     /** REDIRECTs one bullet follows; past it the bullet counts as error 990. */
     static final int HOP_LIMIT = 5;
     /** Re-sends of one bullet after retriable errors; past it the error counts. */
-    static final int RETRY_LIMIT = 5;
+    static final int RETRY_LIMIT = 40; // at the nodes' 100 ms hint: 4 s, past a handover's ROOM_MOVING (up to ~1 s)
     /** Retry delay when a retriable ERROR gives no hint, ms. */
     static final long DEFAULT_RETRY_AFTER_MS = 50;
     /** Consecutive failed (re)connects of one link before it is given up. */
