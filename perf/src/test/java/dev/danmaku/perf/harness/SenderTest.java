@@ -204,7 +204,7 @@ class SenderTest {
 
     @Test
     void shouldResendABulletAnsweredRoomMovingAfterTheHintAndGiveUpAfterTheLimit() {
-        start(1, 100); // one bullet a second: none other comes due meanwhile
+        start(0.1, 1000); // one bullet in 10 s: none other comes due during the retries (40 x 50 ms)
         sendUpTo(1);
         Sent s = written().get(0);
         sender.onError(ErrorCode.ROOM_MOVING.code(), s.timestamp(), 30);
