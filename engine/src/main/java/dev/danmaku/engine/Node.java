@@ -112,7 +112,8 @@ public final class Node implements AutoCloseable {
             redis.attach(stages.admit());
         }
 
-        wiring = new EngineWiring(config, nanoClock, stageMetrics, stages.decode(), stages.admit(), sequencer, fanout);
+        wiring = new EngineWiring(config, nanoClock, stageMetrics, stages.decode(), stages.admit(), sequencer,
+                stages.delivery());
         String redisCluster = config.get(NodeConfig.CLUSTER_REDIS);
         if (redisCluster.isBlank()) {
             cluster = null;
@@ -139,6 +140,7 @@ public final class Node implements AutoCloseable {
         metrics = new NodeMetrics(stageMetrics, admitCounters, transportMetrics, egress, wiring,
                 () -> fanout.snapshot().size(), () -> stageMetrics.journalIndex);
         metrics.info(config);
+        metrics.addRooms(fanout::snapshot, config.get(NodeConfig.METRICS_TOP_ROOMS));
 
         // ---- Kafka sink: tails the journal on its own thread, never blocks the ring ----
         KafkaSinkSettings kafka = KafkaSinkSettings.from(config);

@@ -55,6 +55,23 @@ public final class NodeMetrics {
         counter("danmaku_egress_dropped", "frames dropped because an egress queue was full", egress::dropped);
         counter("danmaku_egress_skipped", "batches a slow viewer skipped (sequence gap)", egress::skipped);
         counter("danmaku_egress_written", "frames written to channels", egress::written);
+        counter("danmaku_sent_bytes", "WebSocket frame bytes written to viewers and senders (bandwidth out)",
+                egress::writtenBytes);
+        counter("danmaku_received_bytes", "WebSocket data frame bytes received (bandwidth in)",
+                transport.receivedBytes::sum);
+        counter("danmaku_frames_oversized", "frames larger than a ring slot, answered FRAME_TOO_LARGE and closed",
+                transport.oversized::sum);
+        CounterWithCallback.builder().name("danmaku_messages_dropped")
+                .help("messages not delivered or not taken, by cause: egress_queue_full (a frame for one connection "
+                        + "dropped), slow_viewer (a batch a non-writable viewer skipped), ring_full (an inbound frame "
+                        + "answered BUSY), oversized (an inbound frame over a ring slot)")
+                .labelNames("cause")
+                .callback(cb -> {
+                    cb.call(egress.dropped(), "egress_queue_full");
+                    cb.call(egress.skipped(), "slow_viewer");
+                    cb.call(transport.busy.sum(), "ring_full");
+                    cb.call(transport.oversized.sum(), "oversized");
+                }).register(registry);
         counter("danmaku_viewers_evicted_slow", "viewers closed as SLOW_CONSUMER", egress::slowClosed);
         counter("danmaku_connections_accepted", "connections accepted", transport.accepted::sum);
         counter("danmaku_connections_refused_address", "connections refused by the per-address limit",
@@ -92,10 +109,17 @@ public final class NodeMetrics {
         gauge("danmaku_connections_open", "open connections", transport.open::get);
         gauge("danmaku_ring_remaining_capacity", "free ring slots", ring::remainingCapacity);
         gauge("danmaku_ring_size", "ring slots", ring::bufferSize);
+        GaugeWithCallback.builder().name("danmaku_ring_fill_ratio")
+                .help("ring slots in use / ring slots, sampled at scrape (1 = full: frames answered BUSY)")
+                .callback(cb -> cb.call(1.0 - (double) ring.remainingCapacity() / ring.bufferSize()))
+                .register(registry);
         gauge("danmaku_rooms", "rooms on this node", rooms);
         gauge("danmaku_journal_index", "index of the last committed journal document", journalIndex);
         gauge("danmaku_egress_queued", "frames queued to event loops and not yet written", egress::queued);
         histogram("danmaku_ack_latency_seconds", "frame received to ACK queued", stages.ackLatency);
+        histogram("danmaku_delivery_latency_seconds", "send-to-display as the node sees it: the oldest bullet of "
+                + "each broadcast batch, frame received to its first write flushed (per event loop)",
+                egress.deliveryLatency);
         histogram("danmaku_stage_decode_seconds", "frame received to end of decode (sampled per ring batch)",
                 stages.decodeLatency);
         histogram("danmaku_stage_admit_seconds", "frame received to end of admit (sampled per ring batch)",
@@ -113,6 +137,41 @@ public final class NodeMetrics {
         });
     }
 
+    /**
+     * Rooms by name, bounded: {@code danmaku_top_room_viewers{room}} and
+     * {@code danmaku_top_room_bullets_per_second{room}} for the top {@code n} rooms of each, and
+     * {@code danmaku_viewers} (all rooms). Call once at startup.
+     */
+    public synchronized void addRooms(java.util.function.Supplier<List<dev.danmaku.engine.stage.FanoutHandler.RoomSummary>> snapshot,
+                                      int n) {
+        gauge("danmaku_viewers", "viewers joined to rooms on this node (a connection in two rooms counts twice)",
+                () -> {
+                    long v = 0;
+                    for (dev.danmaku.engine.stage.FanoutHandler.RoomSummary r : snapshot.get()) {
+                        v += r.viewers();
+                    }
+                    return v;
+                });
+        if (n == 0) {
+            return;
+        }
+        TopRooms top = new TopRooms(snapshot, System::nanoTime, n);
+        topRooms = top;
+        GaugeWithCallback.builder().name("danmaku_top_room_viewers")
+                .help("viewers of this node's top rooms by viewers (admin.metrics-top-rooms of them)")
+                .labelNames("room")
+                .callback(cb -> top.byViewers().forEach(e -> cb.call(e.viewers(), Long.toString(e.room()))))
+                .register(registry);
+        GaugeWithCallback.builder().name("danmaku_top_room_bullets_per_second")
+                .help("accepted bullets per second of this node's top rooms by that rate, between scrapes at least "
+                        + "1 s apart (admin.metrics-top-rooms of them)")
+                .labelNames("room")
+                .callback(cb -> top.byRate().forEach(e -> cb.call(e.bulletsPerSecond(), Long.toString(e.room()))))
+                .register(registry);
+    }
+
+    private TopRooms topRooms;
+
     // ---- journal sinks (Kafka, Redis): one series per sink, label "sink" ----
     /** What the metrics endpoint reads of one journal sink. */
     public record SinkGauges(SinkMetrics metrics, LongSupplier ageMs, LongSupplier retries) {
@@ -128,6 +187,8 @@ public final class NodeMetrics {
         gauge("danmaku_cluster_stale", "1 while the map is stale (Redis silent over a lease): no new rooms taken",
                 () -> c.stale() ? 1 : 0);
         gauge("danmaku_cluster_outgoing_rooms", "rooms this node still has to hand over", c::outgoingCount);
+        gauge("danmaku_cluster_refused_map_version", "0, or the version of an older map Redis offered and this node "
+                + "refused (Redis went back in time)", c::refusedMapVersion);
         counter("danmaku_cluster_rooms_moved_out", "rooms handed over to another node", c::movedOut);
         counter("danmaku_cluster_rooms_moved_in", "rooms adopted from another node", c::movedIn);
         counter("danmaku_cluster_nodes_marked_gone", "members this node marked gone (lease expired)", c::markedGone);
@@ -216,6 +277,9 @@ public final class NodeMetrics {
 
     /** The whole registry in Prometheus text format. */
     public synchronized String scrape() throws IOException {
+        if (topRooms != null) {
+            topRooms.refresh();
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
         writer.write(out, registry.scrape(), io.prometheus.metrics.config.EscapingScheme.ALLOW_UTF8);
         return out.toString(java.nio.charset.StandardCharsets.UTF_8);

@@ -143,6 +143,8 @@ public final class NodeConfig {
             "address the admin HTTP server (health, metrics, rooms) binds");
     public static final ConfigKey<Integer> ADMIN_PORT = ConfigKey.intKey("admin.port", 7001, 0, 65535,
             "admin HTTP port (0 = any free port)");
+    public static final ConfigKey<Integer> METRICS_TOP_ROOMS = ConfigKey.intKey("admin.metrics-top-rooms", 10, 0, 100,
+            "rooms exported by name in /metrics (top by viewers and by bullet rate; bounds the room label)");
 
     // --- redis: sink, shared bans, cross-node quota (all off while redis.uri is empty) ---
     public static final ConfigKey<String> REDIS_URI = ConfigKey.stringKey("redis.uri", "",
@@ -235,7 +237,7 @@ public final class NodeConfig {
             HISTORY_SIZE, MAX_REPLAY_SCAN, MAX_ROOMS, RANKING_TOP_N, RANKING_INTERVAL_MS, RANKING_BULLET_WEIGHT, RANKING_BYTE_WEIGHT,
             DEDUP_WINDOW_MS, DEDUP_CAPACITY, USER_RATE, USER_BURST,
             IP_RATE, IP_BURST, RATE_KEYS, TIMESTAMP_SKEW_MS, WORDS_FILE, SCREENING_CLASSIFIER, LINK_MIN_LEVEL, JOURNAL_ROLL,
-            JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT,
+            JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT, METRICS_TOP_ROOMS,
             REDIS_URI, REDIS_TIMEOUT_MS, REDIS_SINK, REDIS_SINK_BATCH, REDIS_POOL_SIZE, REDIS_DEGRADED_AGE_MS,
             REDIS_BANS, REDIS_BANS_RELOAD_MS, REDIS_QUOTA, REDIS_QUOTA_LIMIT, REDIS_QUOTA_WINDOW_MS, REDIS_QUOTA_QUEUE),
             CLUSTER_KEYS, KAFKA_KEYS);

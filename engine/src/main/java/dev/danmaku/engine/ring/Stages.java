@@ -15,6 +15,7 @@ import dev.danmaku.engine.filter.SensitiveWordFilter;
 import dev.danmaku.engine.journal.Journal;
 import dev.danmaku.engine.stage.AdmitHandler;
 import dev.danmaku.engine.stage.DecodeHandler;
+import dev.danmaku.engine.stage.DeliveryTimingHandler;
 import dev.danmaku.engine.stage.FanoutHandler;
 import dev.danmaku.engine.stage.JournalHandler;
 import dev.danmaku.engine.stage.StageMetrics;
@@ -26,10 +27,12 @@ import org.agrona.concurrent.NanoClock;
  * The four stages built from the node configuration, in one place, so the node and the in-process
  * benchmark run exactly the same stage chain.
  *
- * @param encoder the fan-out stage's batch encoder (native memory: close it with the node)
+ * @param encoder  the fan-out stage's batch encoder (native memory: close it with the node)
+ * @param delivery the fan-out stage as the ring runs it: {@code fanout} plus delivery timing (registered
+ *                 with the egress); wire this one, not {@code fanout}
  */
 public record Stages(DecodeHandler decode, AdmitHandler admit, JournalHandler sequencer, FanoutHandler fanout,
-                     BatchEncoder encoder, DuplicateFilter dedup) {
+                     BatchEncoder encoder, DuplicateFilter dedup, DeliveryTimingHandler delivery) {
 
     /**
      * @param journal     the journal (replay reads; may be null in benchmarks that append elsewhere)
@@ -63,6 +66,8 @@ public record Stages(DecodeHandler decode, AdmitHandler admit, JournalHandler se
                 RateLimiter.perSecond(config.get(NodeConfig.IP_RATE), config.get(NodeConfig.IP_BURST), rateKeys),
                 words, new LinkRule(config.get(NodeConfig.LINK_MIN_LEVEL), Protocol.MAX_CONTENT_LENGTH), screening,
                 admitCounters, metrics);
-        return new Stages(new DecodeHandler(metrics, nanoClock), admit, sequencer, fanout, encoder, dedup);
+        DeliveryTimingHandler delivery = new DeliveryTimingHandler(fanout);
+        egress.origins(delivery);
+        return new Stages(new DecodeHandler(metrics, nanoClock), admit, sequencer, fanout, encoder, dedup, delivery);
     }
 }

@@ -26,6 +26,13 @@ public final class Room {
     /** Batching state, fan-out stage only: when the oldest pending bullet arrived (ms), pending bytes, on the dirty list, ranking changed. */
     public long pendingSinceMs;
     public int pendingBytes;
+    /**
+     * Delivery timing, fan-out stage only ({@code stage.DeliveryTimingHandler}): the sequence of the
+     * oldest pending bullet and the I/O thread's receive time of its frame (ns, the node's
+     * {@code NanoClock}); 0 and 0 until one arrived.
+     */
+    public long originSequence;
+    public long originNanos;
     /** On the fan-out stage's list of rooms with pending bullets. */
     public boolean dirty;
     /** Bullets since the last RANKING push. */

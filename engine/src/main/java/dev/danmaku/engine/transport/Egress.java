@@ -1,7 +1,9 @@
 package dev.danmaku.engine.transport;
 
+import dev.danmaku.codec.BatchLayout;
 import dev.danmaku.codec.ErrorCode;
 import dev.danmaku.codec.FrameEncoder;
+import dev.danmaku.codec.FrameType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
@@ -10,6 +12,7 @@ import io.netty.channel.EventLoop;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.HdrHistogram.Recorder;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * retries its unacknowledged bullet. A viewer whose channel is not writable skips the batch
  * ({@link #skipped()}); one that stays unwritable past the slow-viewer timeout is closed with
  * SLOW_CONSUMER ({@link #slowClosed()}).
+ *
+ * <p>Send-to-display latency: for a broadcast BATCH the fan-out thread looks up the receive time of
+ * the batch's oldest bullet ({@link Origins}) and queues it beside the frame; the loop records
+ * receive-to-flush into {@link #deliveryLatency} once per batch (its first viewer on that loop).
  */
 public final class Egress {
     private final LoopQueue[] loops;
@@ -40,6 +47,26 @@ public final class Egress {
     private final AtomicLong skipped = new AtomicLong();
     private final AtomicLong slowClosed = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
+    /** WebSocket frame bytes (header and payload) written to channels, every viewer counted. */
+    private final AtomicLong writtenBytes = new AtomicLong();
+    /** Marks "no receive time known" in {@link Origins#originNanos}. */
+    public static final long NO_ORIGIN = Long.MIN_VALUE;
+    /** Largest latency {@link #deliveryLatency} holds, ns (larger samples are clamped): 60 s. */
+    public static final long MAX_LATENCY_NS = 60_000_000_000L;
+    /**
+     * Receive of a batch's oldest bullet to the flush of its first write, ns; one sample per
+     * broadcast BATCH and event loop. Written by every event loop (a {@link Recorder} takes
+     * concurrent writers, allocation-free at a fixed range), read by the metrics endpoint.
+     */
+    public final Recorder deliveryLatency = new Recorder(MAX_LATENCY_NS, 3);
+    /** Fan-out thread: where a BATCH's oldest bullet's receive time comes from (null: not measured). */
+    private Origins origins;
+
+    /** Receive time of the oldest bullet of a room's batch. Fan-out thread. */
+    public interface Origins {
+        /** The receive time (ns) of bullet {@code firstSequence} of {@code roomId}, or {@link #NO_ORIGIN}. */
+        long originNanos(long roomId, long firstSequence);
+    }
     /** Largest frame {@link #beginSmall} takes: its WebSocket header is 2 bytes. */
     public static final int MAX_SMALL_FRAME = 125;
     static final int SLAB_BYTES = 16 * 1024;
@@ -54,6 +81,11 @@ public final class Egress {
         for (int i = 0; i < eventLoops.length; i++) {
             loops[i] = new LoopQueue(eventLoops[i], queueCapacity, clock, slowViewerTimeoutNs);
         }
+    }
+
+    /** Sets where broadcast batches find their oldest bullet's receive time; before the ring starts. */
+    public void origins(Origins origins) {
+        this.origins = origins;
     }
 
     /** Allocates a buffer for a frame of at most {@code maxFrameLength} bytes, room left for the WebSocket header. */
@@ -205,10 +237,23 @@ public final class Egress {
             dropped.addAndGet(viewers.length);
             return false;
         }
+        q.origins[(int) (q.originTail++ & q.smallMask)] = originOf(frame);
         q.queue.offer(viewers);
         q.queue.offer(frame);
         q.dirty = true;
         return true;
+    }
+
+    /** The receive time of a broadcast BATCH's oldest bullet, or {@link #NO_ORIGIN} (other frames, unknown). */
+    private long originOf(ByteBuf frame) {
+        Origins o = origins;
+        // Frames from allocate(): the payload starts at MAX_HEADER whatever the header's length.
+        int at = WsFraming.MAX_HEADER;
+        if (o == null || frame.writerIndex() < at + BatchLayout.HEADER_LENGTH
+                || frame.getUnsignedByte(at + 3) != FrameType.BATCH.code()) {
+            return NO_ORIGIN;
+        }
+        return o.originNanos(frame.getLong(at + BatchLayout.ROOM_OFFSET), frame.getLong(at + BatchLayout.FIRST_SEQ_OFFSET));
     }
 
     /** Schedules a drain on every loop that got work since the last call. Fan-out thread. */
@@ -247,6 +292,11 @@ public final class Egress {
         return written.get();
     }
 
+    /** WebSocket frame bytes written to channels (header and payload; each viewer counts). */
+    public long writtenBytes() {
+        return writtenBytes.get();
+    }
+
     /** Frames queued and not yet drained, all loops. */
     public int queued() {
         int n = 0;
@@ -276,12 +326,24 @@ public final class Egress {
         long smallTail;
         /** Loop only. */
         long smallHead;
+        /**
+         * Receive time of each queued broadcast's oldest bullet ({@link #NO_ORIGIN} if none), in queue
+         * order; written by the fan-out thread before it offers the pair, like {@link #smallFrames}.
+         */
+        final long[] origins;
+        /** Fan-out thread only. */
+        long originTail;
+        /** Loop only. */
+        long originHead;
+        /** Loop only: origins of the batches written in this drain, recorded after the flush. */
+        final long[] drained = new long[256];
 
         LoopQueue(EventLoop loop, int capacity, NanoClock clock, long slowTimeoutNs) {
             this.loop = loop;
             this.queue = new OneToOneConcurrentArrayQueue<>(capacity * 2);
             this.smallFrames = new long[org.agrona.BitUtil.findNextPositivePowerOfTwo(queue.capacity())];
             this.smallMask = smallFrames.length - 1;
+            this.origins = new long[smallFrames.length];
             this.clock = clock;
             this.slowTimeoutNs = slowTimeoutNs;
         }
@@ -291,6 +353,8 @@ public final class Egress {
             scheduled.set(false);
             long now = clock.nanoTime();
             long writes = 0;
+            long bytes = 0;
+            int timed = 0;
             // A (target, frame) pair is two offers: take only pairs the producer has completed. Polling
             // the target alone could run ahead of the frame's offer and desynchronise the queue for good.
             while (queue.size() >= 2) {
@@ -308,6 +372,7 @@ public final class Egress {
                     Channel ch = c.channel();
                     if (ch.isActive()) {
                         ChannelOutboundInvoker out = c.out();
+                        bytes += frame.readableBytes();
                         out.write(frame, out.voidPromise());
                         markFlush(c);
                         writes++;
@@ -317,12 +382,15 @@ public final class Egress {
                 } else if (target instanceof CloseAfterWrite close) {
                     Channel ch = close.connection().channel();
                     if (ch.isActive()) {
+                        bytes += frame.readableBytes();
                         ch.writeAndFlush(frame).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
                         writes++;
                     } else {
                         frame.release();
                     }
                 } else {
+                    long origin = origins[(int) (originHead++ & smallMask)];
+                    int length = frame.readableBytes();
                     for (Connection c : (Connection[]) target) {
                         Channel ch = c.channel();
                         if (!ch.isActive()) {
@@ -334,6 +402,11 @@ public final class Egress {
                             out.write(frame.retainedDuplicate(), out.voidPromise());
                             markFlush(c);
                             writes++;
+                            bytes += length;
+                            if (origin != NO_ORIGIN) {
+                                timed = timed(origin, timed);
+                                origin = NO_ORIGIN; // the first write of this batch on this loop only
+                            }
                         } else {
                             skipped.incrementAndGet();
                             if (c.slowSinceNanos == 0) {
@@ -352,7 +425,24 @@ public final class Egress {
                 c.out().flush();
             }
             toFlush.clear();
+            if (timed > 0) {
+                long flushed = clock.nanoTime();
+                for (int i = 0; i < timed; i++) {
+                    deliveryLatency.recordValue(Math.min(Math.max(0, flushed - drained[i]), MAX_LATENCY_NS));
+                }
+            }
             written.addAndGet(writes);
+            writtenBytes.addAndGet(bytes);
+        }
+
+        /** Keeps a batch's origin until the flush; records at once when the drain holds too many. */
+        private int timed(long origin, int timed) {
+            if (timed == drained.length) {
+                deliveryLatency.recordValue(Math.min(Math.max(0, clock.nanoTime() - origin), MAX_LATENCY_NS));
+                return timed;
+            }
+            drained[timed] = origin;
+            return timed + 1;
         }
 
         private void markFlush(Connection c) {

@@ -13,6 +13,8 @@ public final class TransportMetrics {
     public final LongAdder idleTimeouts = new LongAdder();
     public final LongAdder busy = new LongAdder();
     public final LongAdder framesIn = new LongAdder();
+    /** WebSocket frame bytes received (header with the client's mask, and payload) of data frames. */
+    public final LongAdder receivedBytes = new LongAdder();
     public final LongAdder oversized = new LongAdder();
     public final LongAdder authOk = new LongAdder();
     public final LongAdder authFailed = new LongAdder();

@@ -333,6 +333,7 @@ public final class WsServer implements AutoCloseable {
         private void onFrame(ChannelHandlerContext ctx, ByteBuf content) {
             metrics.framesIn.increment();
             int length = content.readableBytes();
+            metrics.receivedBytes.add(WsFraming.headerLength(length) + 4 + length); // client frames carry a 4-byte mask
             int type = length >= Protocol.PREAMBLE_LENGTH ? content.getUnsignedByte(content.readerIndex() + 3) : 0;
             if (type == FrameType.AUTH.code()) {
                 onAuth(ctx, content);

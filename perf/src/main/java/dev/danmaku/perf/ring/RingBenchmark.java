@@ -75,7 +75,7 @@ public class RingBenchmark {
         @Setup(Level.Trial)
         public void setUp() {
             f = new RingFixture(RingFixture.config(NodeConfig.WaitStrategy.YIELDING, set), viewers, users);
-            stages = new FusedStages(f.decode, f.admit, f.sequencer, f.fanout, (stage, t) -> {
+            stages = new FusedStages(f.decode, f.admit, f.sequencer, f.fanoutStage, (stage, t) -> {
                 throw new IllegalStateException("stage " + stage + " failed", t);
             });
             ring = new RingEvent[f.config.get(NodeConfig.RING_SIZE)];
@@ -160,7 +160,7 @@ public class RingBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws InterruptedException {
             f = new RingFixture(RingFixture.config(wait), viewers, BulletFrames.USERS);
-            wiring = new EngineWiring(f.config, f.nanoClock, f.metrics, f.decode, f.admit, f.sequencer, f.fanout);
+            wiring = new EngineWiring(f.config, f.nanoClock, f.metrics, f.decode, f.admit, f.sequencer, f.fanoutStage);
             long interval = f.config.get(NodeConfig.BATCH_INTERVAL_MS);
             wiring.start(interval == 0 ? 50 : Math.max(1, interval / 2));
             for (int v = -1; v < viewers; v++) {

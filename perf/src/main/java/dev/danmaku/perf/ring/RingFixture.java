@@ -78,6 +78,8 @@ final class RingFixture implements AutoCloseable {
     final AdmitHandler admit;
     final JournalHandler sequencer;
     final FanoutHandler fanout;
+    /** The fan-out stage as the node wires it (fan-out plus delivery timing). */
+    final dev.danmaku.engine.stage.DeliveryTimingHandler fanoutStage;
     final DuplicateFilter dedup;
     final boolean words;
     final DiscardingSink senderSink = new DiscardingSink();
@@ -144,6 +146,7 @@ final class RingFixture implements AutoCloseable {
                 metrics, admitCounters, new CurrentBanList(), wordFilter, null);
         encoder = stages.encoder();
         fanout = stages.fanout();
+        fanoutStage = stages.delivery();
         dedup = stages.dedup();
         sequencer = stages.sequencer();
         admit = stages.admit();
