@@ -18,7 +18,7 @@ const stats = {
   latencyMs: { p50: null, p99: null, samples: 0 },
   resumes: 0, gapsResumed: 0, discontinuities: 0, lost: 0, reconnects: 0, redirects: 0,
   frames: { count: 0, p50: null, p99: null, max: null, over20ms: 0, over33ms: 0, fps: 0 },
-  longTasks: 0, lastBullets: [], sendResults: [], errors: [], lastError: null,
+  longTasks: 0, lastBullets: [], sendResults: [], errors: [], lastError: null, order: { lastSeq: 0, breaks: 0 },
 };
 window.__danmaku = stats;
 
@@ -136,6 +136,8 @@ function frame(t) {
   requestAnimationFrame(frame);
 }
 requestAnimationFrame(frame);
+/** Starts the frame-time window afresh (a measurement run calls it before offering load). */
+window.__danmakuFramesReset = () => { frameCount = 0; lastFrame = 0; stats.longTasks = 0; };
 
 if (typeof PerformanceObserver === 'function' && PerformanceObserver.supportedEntryTypes?.includes('longtask')) {
   new PerformanceObserver((list) => { stats.longTasks += list.getEntries().length; }).observe({ type: 'longtask' });
@@ -211,6 +213,9 @@ async function endpoint() {
 function onBullets({ bullets }) {
   const now = Date.now();
   for (const b of bullets) {
+    // The client promises each seq once and in order: count any break of that promise.
+    if (stats.order.lastSeq !== 0 && b.seq !== stats.order.lastSeq + 1) stats.order.breaks++;
+    stats.order.lastSeq = b.seq;
     latencies[latencyCount % LATENCY_SAMPLES] = Math.max(0, now - b.timestamp);
     latencyCount++;
     stats.lastBullets.push({ seq: b.seq, user: String(b.user), name: b.name, content: b.content, color: b.color });

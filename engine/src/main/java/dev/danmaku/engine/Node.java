@@ -202,6 +202,9 @@ public final class Node implements AutoCloseable {
                         }
                     }
                 }, bans, epochClock);
+        if (config.get(NodeConfig.WEB_ENABLED)) { // the browser player (docs/web.md)
+            admin.serveWeb(new dev.danmaku.engine.admin.WebAssets(wsPort, config.get(NodeConfig.WS_PATH)));
+        }
         if (redis != null) {
             redis.attach(admin, metrics);
         }

@@ -26,7 +26,8 @@ import java.util.function.Supplier;
  *   <li>{@code GET /metrics}: Prometheus text format;</li>
  *   <li>{@code GET /rooms}: every room (id, epoch, last sequence, viewers, history);</li>
  *   <li>{@code GET /rooms/{id}}: one room with its top senders, 404 if unknown;</li>
- *   <li>{@code GET|POST|DELETE /bans}: user and IPv4 bans, applied by the admit stage at once.</li>
+ *   <li>{@code GET|POST|DELETE /bans}: user and IPv4 bans, applied by the admit stage at once;</li>
+ *   <li>{@code GET /}: the browser player ({@link WebAssets}, with {@code web.enabled}).</li>
  * </ul>
  * Room data is the fan-out stage's once-a-second snapshot.
  */
@@ -259,6 +260,14 @@ public final class AdminServer implements AutoCloseable {
 
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    /**
+     * Serves the browser player and client library at {@code /} (everything no other context takes);
+     * call once at startup, when {@code web.enabled} is true.
+     */
+    public void serveWeb(WebAssets assets) {
+        server.createContext("/", assets);
     }
 
     private static ObjectNode room(RoomSummary r, boolean detail) {

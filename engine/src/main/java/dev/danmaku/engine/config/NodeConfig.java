@@ -228,6 +228,11 @@ public final class NodeConfig {
             KAFKA_REPLICATION, KAFKA_COMPRESSION, KAFKA_LINGER_MS, KAFKA_BATCH_BYTES, KAFKA_BATCH_RECORDS,
             KAFKA_TIMEOUT_MS, KAFKA_TRANSACTIONAL_ID, KAFKA_DEGRADED_AFTER_MS, KAFKA_RECOVERY_SCAN);
     // ---- end Kafka sink ----
+    // ---- web player (engine.admin.WebAssets; docs/web.md) ----
+    public static final ConfigKey<Boolean> WEB_ENABLED = ConfigKey.boolKey("web.enabled", true,
+            "serve the browser player and client library at / of the admin HTTP server");
+    static final List<ConfigKey<?>> WEB_KEYS = List.of(WEB_ENABLED);
+    // ---- end web player ----
 
     /** Every key, in the order of config/node.yaml. */
     public static final List<ConfigKey<?>> KEYS = concat(List.of(NODE_ID, DATA_DIR, WS_HOST, WS_PORT, WS_PATH,
@@ -240,7 +245,7 @@ public final class NodeConfig {
             JOURNAL_RETENTION, JOURNAL_SYNC, ADMIN_HOST, ADMIN_PORT, METRICS_TOP_ROOMS,
             REDIS_URI, REDIS_TIMEOUT_MS, REDIS_SINK, REDIS_SINK_BATCH, REDIS_POOL_SIZE, REDIS_DEGRADED_AGE_MS,
             REDIS_BANS, REDIS_BANS_RELOAD_MS, REDIS_QUOTA, REDIS_QUOTA_LIMIT, REDIS_QUOTA_WINDOW_MS, REDIS_QUOTA_QUEUE),
-            CLUSTER_KEYS, KAFKA_KEYS);
+            CLUSTER_KEYS, KAFKA_KEYS, WEB_KEYS);
 
     @SafeVarargs
     private static List<ConfigKey<?>> concat(List<ConfigKey<?>>... groups) {
