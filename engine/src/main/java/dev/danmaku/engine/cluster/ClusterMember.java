@@ -170,6 +170,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     public void releaseSkipped(long room) {
         post(() -> {
             releasing.remove(room);
+            dirty = true;
             try {
                 store.removeOutgoing(settings.nodeId(), room);
             } catch (RuntimeException e) {
@@ -419,7 +420,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             it.remove();
             dirty = true;
             if (bytes == null) {
-                continue; // nothing handed over (the holder gave it up): the room is simply not held anywhere
+                // Nothing handed over (the holder gave it up): the room is simply not held anywhere.
+                LOG.info("room {}: left its holder's outgoing set with no handoff document: not held anywhere",
+                        Long.toUnsignedString(room));
+                continue;
             }
             HandoffDocument doc;
             try {
@@ -504,11 +508,8 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             if (marker == null) {
                 return false;
             }
-            String m = new String(marker, java.nio.charset.StandardCharsets.UTF_8);
-            int colon = m.indexOf(':');
-            long e = Long.parseLong(m.substring(0, colon));
-            long s = Long.parseLong(m.substring(colon + 1));
-            return e > h.epoch() || (e == h.epoch() && s >= h.lastSequence());
+            return dev.danmaku.engine.sink.RedisKeys.Applied.parse(new String(marker, java.nio.charset.StandardCharsets.UTF_8))
+                    .reaches(h.epoch(), h.lastSequence());
         } catch (RuntimeException e) {
             failed("reading the sink's marker", e);
             return false;
@@ -705,6 +706,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             }
             toWrite.remove(0);
             movedOut++;
+            dirty = true; // the ring stops answering ROOM_MOVING for it (after a short tail)
         }
     }
 
@@ -715,7 +717,8 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             return; // no map yet: the ring keeps answering CLUSTER_UNAVAILABLE
         }
         boolean stale = now - lastRedisOkNanos > TimeUnit.MILLISECONDS.toNanos(settings.leaseMs());
-        if (!dirty && published != null && published.stale() == stale) {
+        boolean trust = trustsLeases(now);
+        if (!dirty && published != null && published.stale() == stale && publishedTrustingLeases == trust) {
             return;
         }
         Long2ObjectHashMap<String> holders = new Long2ObjectHashMap<>();
@@ -733,9 +736,14 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
         for (Outgoing o : outgoing.values()) {
             Member m = map.member(o.node());
-            boolean holds = m != null ? m.state() != NodeState.GONE : leases.live(o.node()); // removed: while live
+            // A node removed from the map holds its rooms while it lives, and must say for this map
+            // what it still holds: until it has, its old set (say, empty) is no proof it holds nothing.
+            boolean holds = m != null ? m.state() != NodeState.GONE : presumedLive(o.node(), now);
             if (o.node().equals(settings.nodeId()) || !holds) {
                 continue;
+            }
+            if (m == null && o.syncedVersion() < map.version()) {
+                synced = false;
             }
             for (long room : o.rooms()) {
                 holders.put(room, o.node());
@@ -748,8 +756,13 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         in.addAll(toFetch);
         LongHashSet gone = new LongHashSet();
         gone.addAll(absent);
+        LongHashSet handing = new LongHashSet();
+        handing.addAll(releasing);
+        for (Handed h : toWrite) {
+            handing.add(h.room());
+        }
         Ownership o = new Ownership(map, settings.nodeId(), stale, holders, synced, in, addresses,
-                !settings.sinkRedisUri().isEmpty(), gone);
+                !settings.sinkRedisUri().isEmpty(), gone, handing);
         if (ring.tryPublishCluster(RingEvent.KIND_CLUSTER, 0, o)) {
             if (published == null) {
                 LOG.info("cluster '{}': map version {}, this node {}", settings.clusterName(), map.version(), state);
@@ -762,9 +775,26 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 }
             }
             published = o;
+            publishedTrustingLeases = trust;
             dirty = false;
         }
     }
+
+    /**
+     * True unless {@code node}'s lease is known to have expired: every lease looks expired for a
+     * moment after Redis comes back from an outage, so an expiry counts only once this node has been
+     * in touch with Redis for two leases (as for marking members gone).
+     */
+    private boolean presumedLive(String node, long now) {
+        return leases.live(node) || !trustsLeases(now);
+    }
+
+    private boolean trustsLeases(long now) {
+        return redisOk && now - healthySinceNanos >= TimeUnit.MILLISECONDS.toNanos(2 * settings.leaseMs());
+    }
+
+    /** Whether the published ownership was built trusting lease expiries ({@link #presumedLive}). */
+    private boolean publishedTrustingLeases;
 
     private void ok(long now) {
         if (!redisOk) {

@@ -2,6 +2,7 @@ package dev.danmaku.engine.cluster;
 
 import dev.danmaku.codec.BatchLayout;
 import dev.danmaku.codec.Protocol;
+import dev.danmaku.engine.room.EpochChain;
 import dev.danmaku.engine.room.Leaderboard;
 import dev.danmaku.engine.room.RoomHistory;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -20,7 +21,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  *  offset size  field (big-endian)
  *   0     4     magic "DMHO"
- *   4     1     version = 1
+ *   4     1     version = 2 (1 is read too: it has no ancestors field)
  *   5     1     flags            bit 0 RESTORED: rebuilt from the sinks after the owner died, so
  *                                the epoch may have gone on past last sequence (no exact resume)
  *   6     8     room id          u64
@@ -30,6 +31,9 @@ import java.nio.charset.StandardCharsets;
  *  34     8     time             i64, writer's clock, Unix ms
  *  42     2+n   from node id     u16 length + UTF-8 ("sinks" when restored)
  *   .     2+n   to node id       u16 length + UTF-8
+ *   .     1     ancestors        u8, epochs the room was in before epoch, oldest first (v2)
+ *   .     13xn  epoch u32, last sequence u64, exact u8 (1: a handoff; 0: rebuilt from the sinks)
+ *   .     8     unknown through  u64, sequences up to this belong to epochs no longer listed (v2)
  *   .     8     first sequence   u64, of the history that follows (last + 1 if none)
  *   .     4     history count    u32, entries for first .. last
  *   .     ...   entries          u16 length + one BATCH payload entry (codec BatchLayout), each
@@ -39,7 +43,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class HandoffDocument {
     private static final int MAGIC = 0x444D484F; // "DMHO"
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     /** Flag: rebuilt from what the sinks hold after the owner died; the old epoch's end is unknown. */
     public static final int FLAG_RESTORED = 1;
 
@@ -51,6 +55,7 @@ public final class HandoffDocument {
     private final long timeMs;
     private final String from;
     private final String to;
+    private final EpochChain ancestors;
     private final long firstSequence;
     private final UnsafeBuffer entries;
     private final int[] entryOffsets;
@@ -59,8 +64,8 @@ public final class HandoffDocument {
     private final long[] scores;
 
     private HandoffDocument(int flags, long room, long epoch, long lastSequence, long mapVersion, long timeMs, String from,
-                            String to, long firstSequence, UnsafeBuffer entries, int[] entryOffsets,
-                            int[] entryLengths, long[] users, long[] scores) {
+                            String to, EpochChain ancestors, long firstSequence, UnsafeBuffer entries,
+                            int[] entryOffsets, int[] entryLengths, long[] users, long[] scores) {
         this.flags = flags;
         this.room = room;
         this.epoch = epoch;
@@ -69,6 +74,7 @@ public final class HandoffDocument {
         this.timeMs = timeMs;
         this.from = from;
         this.to = to;
+        this.ancestors = ancestors;
         this.firstSequence = firstSequence;
         this.entries = entries;
         this.entryOffsets = entryOffsets;
@@ -77,7 +83,7 @@ public final class HandoffDocument {
         this.scores = scores;
     }
 
-    /** History entries by index, for {@link #encode(int, long, long, long, long, long, String, String, long, int, Entries, long[], long[], int)}. */
+    /** History entries by index, for {@link #encode(int, long, long, long, long, long, String, String, EpochChain, long, int, Entries, long[], long[], int)}. */
     public interface Entries {
         int length(int i);
 
@@ -89,12 +95,15 @@ public final class HandoffDocument {
      * Encodes a room's state from the fan-out stage's history and leaderboard. Fan-out stage thread
      * (allocates: one document per room handed over).
      *
-     * @param history the room's history; entries from its first retained sequence (and at least
-     *                {@code fromSequence}) to {@code lastSequence}
+     * @param ancestors the epochs the room was in before {@code epoch} (its history may hold their bullets)
+     * @param history   the room's history; entries from its first retained sequence (and at least
+     *                  {@code fromSequence}) to {@code lastSequence}
      */
     public static byte[] encode(long room, long epoch, long lastSequence, long mapVersion, long timeMs, String from,
-                                String to, RoomHistory history, Leaderboard leaderboard, long fromSequence) {
-        long first = Math.min(Math.max(Math.max(history.firstSequence(), 1), fromSequence), lastSequence + 1);
+                                String to, EpochChain ancestors, RoomHistory history, Leaderboard leaderboard,
+                                long fromSequence) {
+        long first = Math.min(Math.max(Math.max(Math.max(history.firstSequence(), 1), fromSequence),
+                ancestors.unknownThrough() + 1), lastSequence + 1);
         long[] users = new long[leaderboard.size()];
         long[] scores = new long[users.length];
         int[] n = {0};
@@ -103,7 +112,8 @@ public final class HandoffDocument {
             scores[n[0]++] = score;
         });
         UnsafeBuffer log = history.buffer();
-        return encode(0, room, epoch, lastSequence, mapVersion, timeMs, from, to, first, (int) (lastSequence - first + 1),
+        return encode(0, room, epoch, lastSequence, mapVersion, timeMs, from, to, ancestors, first,
+                (int) (lastSequence - first + 1),
                 new Entries() {
                     @Override
                     public int length(int i) {
@@ -121,11 +131,11 @@ public final class HandoffDocument {
 
     /** Encodes a document: {@code count} entries for sequences {@code first ..}, and {@code n} leaderboard entries. */
     public static byte[] encode(int flags, long room, long epoch, long lastSequence, long mapVersion, long timeMs,
-                                String from, String to, long first, int count, Entries entries, long[] users,
-                                long[] scores, int n) {
+                                String from, String to, EpochChain ancestors, long first, int count,
+                                Entries entries, long[] users, long[] scores, int n) {
         byte[] f = from.getBytes(StandardCharsets.UTF_8);
         byte[] t = to.getBytes(StandardCharsets.UTF_8);
-        long bytes = 64L + f.length + t.length + 4 + 16L * n;
+        long bytes = 64L + f.length + t.length + 9 + 13L * ancestors.size() + 4 + 16L * n;
         for (int i = 0; i < count; i++) {
             bytes += 2 + entries.length(i);
         }
@@ -133,6 +143,11 @@ public final class HandoffDocument {
         out.putInt(MAGIC).put((byte) VERSION).put((byte) flags).putLong(room).putInt((int) epoch).putLong(lastSequence)
                 .putLong(mapVersion).putLong(timeMs);
         out.putShort((short) f.length).put(f).putShort((short) t.length).put(t);
+        out.put((byte) ancestors.size());
+        for (int i = 0; i < ancestors.size(); i++) {
+            out.putInt((int) ancestors.epoch(i)).putLong(ancestors.end(i)).put((byte) (ancestors.exact(i) ? 1 : 0));
+        }
+        out.putLong(ancestors.unknownThrough());
         out.putLong(first).putInt(count);
         for (int i = 0; i < count; i++) {
             out.putShort((short) entries.length(i));
@@ -150,13 +165,17 @@ public final class HandoffDocument {
     /**
      * Decodes a document. Any thread.
      *
-     * @throws IllegalArgumentException if it is not a well-formed version-1 document
+     * @throws IllegalArgumentException if it is not a well-formed version-1 or version-2 document
      */
     public static HandoffDocument decode(byte[] bytes) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
-            if (in.getInt() != MAGIC || in.get() != VERSION) {
-                throw new IllegalArgumentException("not a version-1 handoff document");
+            if (in.getInt() != MAGIC) {
+                throw new IllegalArgumentException("not a handoff document");
+            }
+            int version = in.get();
+            if (version != 1 && version != VERSION) {
+                throw new IllegalArgumentException("handoff document version " + version + " (this node reads 1 and 2)");
             }
             int flags = in.get() & 0xFF;
             if ((flags & ~FLAG_RESTORED) != 0) {
@@ -169,6 +188,29 @@ public final class HandoffDocument {
             long time = in.getLong();
             String from = string(in);
             String to = string(in);
+            EpochChain ancestors = EpochChain.NONE;
+            if (version >= 2) {
+                int a = in.get() & 0xFF;
+                if (a > EpochChain.MAX) {
+                    throw new IllegalArgumentException(a + " ancestor epochs (at most " + EpochChain.MAX + ")");
+                }
+                for (int i = 0; i < a; i++) {
+                    long ae = in.getInt() & 0xFFFF_FFFFL;
+                    long end = in.getLong();
+                    int exact = in.get();
+                    boolean ordered = ancestors.size() == 0 || end >= ancestors.end(ancestors.size() - 1);
+                    if (ae == 0 || end > last || !ordered || (exact & ~1) != 0) {
+                        throw new IllegalArgumentException("ancestor epoch " + ae + " ending at " + end + " (last " + last
+                                + ", exact " + exact + ")");
+                    }
+                    ancestors = ancestors.then(ae, end, exact == 1);
+                }
+                long unknown = in.getLong();
+                if (unknown < 0 || unknown > last) {
+                    throw new IllegalArgumentException("unknown-through " + unknown + " past last " + last);
+                }
+                ancestors = ancestors.unknownThrough(unknown);
+            }
             long first = in.getLong();
             long count = in.getInt() & 0xFFFF_FFFFL;
             if (room == 0 || epoch == 0 || last < 0 || first < 1 || first - 1 + count != last || count > bytes.length) {
@@ -199,10 +241,16 @@ public final class HandoffDocument {
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException(in.remaining() + " trailing bytes");
             }
-            return new HandoffDocument(flags, room, epoch, last, mapVersion, time, from, to, first, new UnsafeBuffer(bytes),
+            if (first <= ancestors.unknownThrough() && count > 0) {
+                throw new IllegalArgumentException("history from " + first + " holds sequences of unknown epochs (through "
+                        + ancestors.unknownThrough() + ")");
+            }
+            return new HandoffDocument(flags, room, epoch, last, mapVersion, time, from, to, ancestors, first,
+                    new UnsafeBuffer(bytes),
                     offsets, lengths, users, scores);
         } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new IllegalArgumentException("truncated handoff document");
+
         }
     }
 
@@ -246,6 +294,24 @@ public final class HandoffDocument {
 
     public String to() {
         return to;
+    }
+
+    /** The epochs the room was in before {@link #epoch()} at the old owner. */
+    public EpochChain ancestors() {
+        return ancestors;
+    }
+
+    /**
+     * The epochs the room was in before the new owner's: the ancestors, then this document's epoch
+     * ending at its last sequence (exact unless {@link #restored()}).
+     */
+    public EpochChain lineage() {
+        return ancestors.then(epoch, lastSequence, !restored());
+    }
+
+    /** The epoch history entry {@code i} was sequenced in (0 if no longer known). */
+    public long entryEpoch(int i) {
+        return ancestors.epochOf(firstSequence + i, epoch);
     }
 
     /** Sequence of the first history entry ({@code lastSequence + 1} when there is none). */

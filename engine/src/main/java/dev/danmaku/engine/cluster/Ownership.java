@@ -44,6 +44,7 @@ public final class Ownership {
     /** The map with its gone members counted active (null if none is gone, or no sinks to restore from). */
     private final ShardMap withGone;
     private final LongHashSet absent;
+    private final LongHashSet handing;
 
     /**
      * @param map       the current map
@@ -55,9 +56,11 @@ public final class Ownership {
      * @param addresses node id -> WebSocket URL, for every node the map or the registry knows
      * @param restore   rooms a gone member owned can be restored from the sinks
      * @param absent    rooms looked for in the sinks and not found there (or found and being installed)
+     * @param handing   rooms released here whose handoff documents are not written yet
      */
     public Ownership(ShardMap map, String self, boolean stale, Long2ObjectHashMap<String> holders, boolean allSynced,
-                     LongHashSet incoming, Map<String, String> addresses, boolean restore, LongHashSet absent) {
+                     LongHashSet incoming, Map<String, String> addresses, boolean restore, LongHashSet absent,
+                     LongHashSet handing) {
         this.map = map;
         this.self = self;
         this.known = true;
@@ -67,6 +70,7 @@ public final class Ownership {
         this.incoming = incoming;
         this.addresses = Map.copyOf(addresses);
         this.absent = absent;
+        this.handing = handing;
         ShardMap g = null;
         if (restore && !map.members(NodeState.GONE).isEmpty()) {
             g = map;
@@ -88,6 +92,7 @@ public final class Ownership {
         this.addresses = Map.of();
         this.withGone = null;
         this.absent = new LongHashSet();
+        this.handing = new LongHashSet();
     }
 
     /** Before the first map is read: nothing is served (held rooms may have been taken over meanwhile). */
@@ -172,6 +177,11 @@ public final class Ownership {
             }
         }
         return OWN;
+    }
+
+    /** True if this node released {@code room} and its handoff document is not written yet. */
+    public boolean handing(long room) {
+        return handing.contains(room);
     }
 
     /** Where a {@link #REDIRECT} for {@code room} points: its holder while it still has it, else its owner. */

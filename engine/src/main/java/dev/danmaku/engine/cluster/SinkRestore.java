@@ -1,5 +1,6 @@
 package dev.danmaku.engine.cluster;
 
+import dev.danmaku.engine.room.EpochChain;
 import dev.danmaku.engine.sink.RedisKeys;
 import io.lettuce.core.ScoredValue;
 
@@ -26,12 +27,14 @@ final class SinkRestore {
      */
     static byte[] document(long room, String applied, List<byte[]> pool, List<ScoredValue<byte[]>> ranking,
                            long mapVersion, long nowMs, String self) {
-        int colon = applied.indexOf(':');
-        if (colon <= 0) {
-            throw new IllegalArgumentException("room " + Long.toUnsignedString(room) + ": bad applied marker '" + applied + "'");
+        RedisKeys.Applied marker;
+        try {
+            marker = RedisKeys.Applied.parse(applied);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("room " + Long.toUnsignedString(room) + ": " + e.getMessage());
         }
-        long epoch = Long.parseLong(applied.substring(0, colon));
-        long last = Long.parseLong(applied.substring(colon + 1));
+        long epoch = marker.epoch();
+        long last = marker.sequence();
         // Newest first: walk back while the sequence counts down by one in the same epoch.
         int end = pool.size();
         int start = end;
@@ -65,7 +68,7 @@ final class SinkRestore {
             }
         }
         return HandoffDocument.encode(HandoffDocument.FLAG_RESTORED, room, epoch, last, mapVersion, nowMs, "sinks", self,
-                first, count, new HandoffDocument.Entries() {
+                EpochChain.NONE, first, count, new HandoffDocument.Entries() {
                     @Override
                     public int length(int i) {
                         return pool.get(from + i).length - RedisKeys.VALUE_ENTRY_OFFSET;

@@ -38,13 +38,11 @@ public final class Room {
     /** Bullets since the last RANKING push. */
     public boolean rankingChanged;
     /**
-     * A room adopted from another node (cluster): history up to {@link #base} is the previous
-     * owner's, in {@link #previousEpoch}; this node's own bullets start at base + 1 in {@link #epoch()}.
-     * 0 and 0 for a room that began here.
+     * A room adopted from another node (cluster): the epochs it was in before this node's, each
+     * ending at a sequence; this node's own bullets start after the newest one's end in {@link #epoch()}.
+     * Empty for a room that began here.
      */
-    private long previousEpoch;
-    private long base;
-    private boolean exactBase;
+    private EpochChain ancestors = EpochChain.NONE;
 
     public Room(long id, long epoch, RoomHistory history, Leaderboard leaderboard, int loops) {
         this.id = id;
@@ -73,33 +71,43 @@ public final class Room {
     }
 
     /**
-     * Marks the room as continuing {@code previousEpoch} after {@code base} (see {@link #previousEpoch});
-     * {@code exact} if the previous epoch is known to end at base (a handoff), false if the room was
-     * rebuilt from the sinks after its owner died (resumes from that epoch are then NOT_RECOVERED).
+     * Marks the room as continuing {@code previousEpoch} after {@code base}: {@code exact} if the
+     * previous epoch is known to end at base (a handoff), false if the room was rebuilt from the sinks
+     * after its owner died (resumes from that epoch are then NOT_RECOVERED).
      */
     public void adopted(long previousEpoch, long base, boolean exact) {
-        this.previousEpoch = previousEpoch;
-        this.base = base;
-        this.exactBase = exact;
+        adopted(EpochChain.NONE.then(previousEpoch, base, exact));
     }
 
-    /** True if resumes from {@link #previousEpoch()} can be exact. */
-    public boolean exactBase() {
-        return exactBase;
+    /** Marks the room as continuing the epochs of {@code lineage} (see {@link EpochChain}). */
+    public void adopted(EpochChain lineage) {
+        this.ancestors = lineage;
     }
 
+    /** The epochs before this node's, oldest first ({@link EpochChain#NONE} for a room that began here). */
+    public EpochChain ancestors() {
+        return ancestors;
+    }
+
+    /** The epoch the room was in just before this node's, or 0. */
     public long previousEpoch() {
-        return previousEpoch;
+        return ancestors.size() == 0 ? 0 : ancestors.epoch(ancestors.size() - 1);
     }
 
     /** The previous owner's last sequence (adopted rooms), else 0. */
     public long base() {
-        return base;
+        return ancestors.size() == 0 ? 0 : ancestors.end(ancestors.size() - 1);
     }
 
-    /** The epoch bullet {@code sequence} was sequenced in. */
+    /** The epoch bullet {@code sequence} was sequenced in (0 if no longer known). */
     public long epochOf(long sequence) {
-        return sequence <= base && previousEpoch != 0 ? previousEpoch : epoch;
+        return ancestors.epochOf(sequence, epoch);
+    }
+
+    /** The last sequence of the epoch {@code sequence} belongs to, {@code current} if this node's. */
+    public long segmentEnd(long sequence, long current) {
+        int i = ancestors.segmentOf(sequence);
+        return i == ancestors.size() ? current : Math.min(current, ancestors.end(i));
     }
 
     public RoomHistory history() {

@@ -72,6 +72,31 @@ public final class RedisKeys {
         return "danmaku:{room:" + Long.toUnsignedString(roomId) + "}:applied";
     }
 
+    /** An applied marker's value: the (epoch, seq) of the last bullet applied. */
+    public record Applied(long epoch, long sequence) {
+        /**
+         * Parses "EPOCH:SEQ".
+         *
+         * @throws IllegalArgumentException if it is not two decimal numbers around a colon
+         */
+        public static Applied parse(String marker) {
+            int colon = marker.indexOf(':');
+            try {
+                if (colon > 0) {
+                    return new Applied(Long.parseLong(marker.substring(0, colon)), Long.parseLong(marker.substring(colon + 1)));
+                }
+            } catch (NumberFormatException e) {
+                // below
+            }
+            throw new IllegalArgumentException("bad applied marker '" + marker + "' (want EPOCH:SEQ)");
+        }
+
+        /** True if this marker is at or past (epoch, seq): epochs only grow as a room moves. */
+        public boolean reaches(long epoch, long sequence) {
+            return this.epoch > epoch || (this.epoch == epoch && this.sequence >= sequence);
+        }
+    }
+
     public static String quota(long userId) {
         return "danmaku:quota:{user:" + Long.toUnsignedString(userId) + "}";
     }

@@ -21,6 +21,7 @@ import dev.danmaku.engine.journal.RecordHandler;
 import dev.danmaku.engine.journal.RoomJournalIndex;
 import dev.danmaku.engine.ring.RingEvent;
 import dev.danmaku.engine.ring.Stage;
+import dev.danmaku.engine.room.EpochChain;
 import dev.danmaku.engine.room.Leaderboard;
 import dev.danmaku.engine.room.Room;
 import dev.danmaku.engine.room.RoundRobinSweep;
@@ -242,10 +243,10 @@ public final class FanoutHandler implements Stage {
             history.resetAfter(e.sequence);
             leaderboard = new Leaderboard(1);
         }
-        // An adopted room's tail from an older epoch is not handed on: only this node's own epoch.
-        long from = room != null && room.previousEpoch() != 0 ? room.base() + 1 : 1;
-        byte[] doc = HandoffDocument.encode(e.roomId, e.epoch, e.sequence, e.timestamp, nowMs, self, to, history,
-                leaderboard, from);
+        // The whole history goes, older epochs' bullets too: the ancestors say which epoch each is in.
+        EpochChain ancestors = room != null ? room.ancestors() : EpochChain.NONE;
+        byte[] doc = HandoffDocument.encode(e.roomId, e.epoch, e.sequence, e.timestamp, nowMs, self, to, ancestors,
+                history, leaderboard, 1);
         if (room != null) {
             dropRoom(room, e.redirectAddress);
         }
@@ -281,16 +282,19 @@ public final class FanoutHandler implements Stage {
             return;
         }
         HandoffDocument doc = (HandoffDocument) e.payload;
-        Room room = newRoom(doc.room(), e.epoch, doc.firstSequence() - 1);
+        EpochChain lineage = doc.lineage();
+        // Entries older than the oldest epoch kept (the lineage is bounded) are not taken.
+        long first = Math.max(doc.firstSequence(), lineage.unknownThrough() + 1);
+        Room room = newRoom(doc.room(), e.epoch, first - 1);
         RoomHistory history = room.history();
-        for (int i = 0; i < doc.historyCount(); i++) {
+        for (int i = (int) (first - doc.firstSequence()); i < doc.historyCount(); i++) {
             history.append(doc.firstSequence() + i, doc.entries(), doc.entryOffset(i), doc.entryLength(i));
         }
         if (history.lastSequence() != doc.lastSequence()) {
             history.resetAfter(doc.lastSequence());
         }
         room.sealedSequence(doc.lastSequence());
-        room.adopted(doc.epoch(), doc.lastSequence(), !doc.restored());
+        room.adopted(lineage);
         for (int i = 0; i < doc.leaderboardSize(); i++) {
             room.leaderboard().add(doc.leaderboardUser(i), doc.leaderboardScore(i));
         }
@@ -397,10 +401,9 @@ public final class FanoutHandler implements Stage {
                 && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
             status = JoinedDecoder.STATUS_RECOVERED;
             from = e.joinLastSequence + 1;
-        } else if (e.resume && room.exactBase() && e.joinEpoch == room.previousEpoch()
-                && e.joinLastSequence <= room.base()
+        } else if (exactAncestor(room, e.joinEpoch, e.joinLastSequence)
                 && (e.joinLastSequence + 1 > sealed || history.contains(e.joinLastSequence + 1))) {
-            // A room adopted from another node: the viewer's epoch is the previous owner's, and this
+            // A room adopted from another node: the viewer's epoch is an earlier owner's, and this
             // node holds everything after its last seq (the sequence continues into our epoch).
             status = JoinedDecoder.STATUS_RECOVERED;
             from = e.joinLastSequence + 1;
@@ -412,10 +415,11 @@ public final class FanoutHandler implements Stage {
         } else {
             status = JoinedDecoder.STATUS_NOT_RECOVERED;
             from = Math.max(history.firstSequence(), sealed + 1 - e.joinHistory);
-            if (e.joinEpoch == room.previousEpoch() && room.previousEpoch() != 0) {
-                // A resume from the epoch before this node took the room over (its owner died): that
-                // epoch cannot be proven complete, but everything of this node's epoch can be sent.
-                from = Math.max(history.firstSequence(), Math.min(from, room.base() + 1));
+            int ancestor = room.ancestors().indexOf(e.joinEpoch);
+            if (ancestor >= 0) {
+                // A resume from an epoch before this node took the room over (an owner died since):
+                // that epoch cannot be proven complete, but everything after its end can be sent.
+                from = Math.max(history.firstSequence(), Math.min(from, room.ancestors().end(ancestor) + 1));
             }
         }
         ByteBuf buf = egress.allocate(JoinedDecoder.LENGTH);
@@ -432,7 +436,7 @@ public final class FanoutHandler implements Stage {
         while (s <= sealed) {
             // An adopted room's oldest entries are in the previous owner's epoch: a batch never spans both.
             long epoch = room.epochOf(s);
-            long end = epoch == room.epoch() ? sealed : Math.min(sealed, room.base());
+            long end = room.segmentEnd(s, sealed);
             encoder.reset(room.id(), epoch, s);
             while (s <= end && encoder.addEntry(history.buffer(), history.offset(s), history.length(s))) {
                 s++;
@@ -443,6 +447,16 @@ public final class FanoutHandler implements Stage {
         }
         room.addViewer(c);
         c.rooms().add(room.id());
+    }
+
+    /**
+     * True if a viewer that saw {@code epoch} up to {@code last} can be brought up exactly: the epoch
+     * is one the room was in before this node's, and its end and every later one's are known.
+     */
+    private static boolean exactAncestor(Room room, long epoch, long last) {
+        EpochChain ancestors = room.ancestors();
+        int i = ancestors.indexOf(epoch);
+        return i >= 0 && ancestors.exactFrom(i) && last <= ancestors.end(i) && last >= ancestors.unknownThrough();
     }
 
     /**

@@ -81,13 +81,16 @@ public final class JournalHandler implements Stage {
     private ClusterLink link;
     private long outgoingVersion = -1;
     /**
-     * Rooms handed over from here, and when (ms). For {@link #RELEASE_GRACE_MS} after a release this
-     * node answers ROOM_MOVING rather than REDIRECT: the new owner may not know yet that the room
-     * left (its view of the outgoing sets is up to a poll old) and would send the client back here,
-     * a ping-pong that exhausts a client's redirect budget.
+     * Rooms released here whose handoff is still on its way to the new owner ({@link #HANDING}), or
+     * when (ms) the cluster thread said it had written the document. Until then, and for
+     * {@link #HANDED_TAIL_MS} after, this node answers ROOM_MOVING rather than REDIRECT: the new
+     * owner still sees the room in this node's outgoing set (or has not read the document's event
+     * yet) and would send the client back here, a ping-pong that exhausts a client's redirect budget.
      */
-    private final Long2LongHashMap releasedAt = new Long2LongHashMap(Long.MIN_VALUE);
-    static final long RELEASE_GRACE_MS = 1_000;
+    private final Long2LongHashMap handedAt = new Long2LongHashMap(Long.MIN_VALUE);
+    private static final long HANDING = Long.MAX_VALUE;
+    /** How long ROOM_MOVING goes on after the document is written: the new owner's event and fetch. */
+    static final long HANDED_TAIL_MS = 250;
     /** Rooms this stage asked the cluster thread to look for in the sinks (since the last ownership). */
     private final org.agrona.collections.LongHashSet probed = new org.agrona.collections.LongHashSet();
     private final long dedupWindowMs;
@@ -319,8 +322,8 @@ public final class JournalHandler implements Stage {
                 return true;
             }
             case Ownership.REDIRECT -> {
-                long released = releasedAt.get(e.roomId);
-                if (released != Long.MIN_VALUE && nowMs - released < RELEASE_GRACE_MS) {
+                long handed = handedAt.get(e.roomId);
+                if (handed != Long.MIN_VALUE && (handed == HANDING || nowMs - handed < HANDED_TAIL_MS)) {
                     e.reject(ErrorCode.ROOM_MOVING.code(), 100);
                     return false;
                 }
@@ -368,6 +371,7 @@ public final class JournalHandler implements Stage {
      */
     private void onOwnership(Ownership next, RingEvent e) {
         ownership = next;
+        followHandoffs(next);
         probed.clear(); // the cluster thread keeps its own record of what it is looking for
         if (next.dropHeld()) {
             long[] rooms = heldRooms();
@@ -398,6 +402,31 @@ public final class JournalHandler implements Stage {
             }
         }
         link.outgoing(next.version(), out, n);
+    }
+
+    /**
+     * Rooms released here whose documents {@code next} no longer lists as on their way are written:
+     * their ROOM_MOVING tail starts now; tails that ended are forgotten. Every ownership published
+     * after a release lists the room until its document is written (the cluster thread publishes
+     * both, in order), so a room is never taken as written too early.
+     */
+    private void followHandoffs(Ownership next) {
+        if (handedAt.isEmpty()) {
+            return;
+        }
+        Long2LongHashMap.EntryIterator it = handedAt.entrySet().iterator();
+        while (it.hasNext()) {
+            it.next();
+            long room = it.getLongKey();
+            long at = it.getLongValue();
+            if (at == HANDING) {
+                if (!next.handing(room)) {
+                    it.setValue(nowMs);
+                }
+            } else if (nowMs - at >= HANDED_TAIL_MS) {
+                it.remove();
+            }
+        }
     }
 
     private long[] heldRooms() {
@@ -445,10 +474,7 @@ public final class JournalHandler implements Stage {
             link.releaseSkipped(room);
             return;
         }
-        if (releasedAt.size() > 100_000) {
-            releasedAt.clear(); // bounded; only the last second's entries matter
-        }
-        releasedAt.put(room, nowMs);
+        handedAt.put(room, HANDING); // at most the outgoing set's size; the next ownerships clear it
         e.epoch = epoch;
         e.sequence = last;
         e.redirectAddress = owner.address();
@@ -491,7 +517,7 @@ public final class JournalHandler implements Stage {
             // The accept time is not handed over: the sender's timestamp, clamped into the window, stands in.
             long accepted = Math.min(nowMs, Math.max(ts, nowMs - dedupWindowMs));
             dedup.record(doc.entryUser(i), ts, doc.entries(), doc.entryContentOffset(i), doc.entryContentLength(i),
-                    accepted, (int) doc.epoch(), doc.firstSequence() + i);
+                    accepted, (int) doc.entryEpoch(i), doc.firstSequence() + i);
         }
         e.epoch = epoch;
         e.sequence = base;

@@ -2,6 +2,7 @@ package dev.danmaku.engine.cluster;
 
 import dev.danmaku.codec.BatchLayout;
 import dev.danmaku.codec.Protocol;
+import dev.danmaku.engine.room.EpochChain;
 import dev.danmaku.engine.room.Leaderboard;
 import dev.danmaku.engine.room.RoomHistory;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -33,6 +34,10 @@ class HandoffDocumentTest {
     }
 
     private static byte[] sample(int bullets, int users) {
+        return sample(bullets, users, EpochChain.NONE);
+    }
+
+    private static byte[] sample(int bullets, int users, EpochChain ancestors) {
         RoomHistory h = new RoomHistory(64, 64 * 1024);
         h.resetAfter(100);
         UnsafeBuffer e = new UnsafeBuffer(new byte[BatchLayout.MAX_ENTRY_LENGTH]);
@@ -43,7 +48,7 @@ class HandoffDocumentTest {
         for (int u = 0; u < users; u++) {
             l.add(7 + u, 3 + u);
         }
-        return HandoffDocument.encode(9001, 3, 100 + bullets, 12, 55, "n1", "n2", h, l, 1);
+        return HandoffDocument.encode(9001, 3, 100 + bullets, 12, 55, "n1", "n2", ancestors, h, l, 1);
     }
 
     @Test
@@ -72,6 +77,57 @@ class HandoffDocumentTest {
     }
 
     @Test
+    void shouldCarryTheEpochsBeforeItsOwnSoEveryHistoryEntryKeepsItsEpoch() {
+        // Moved twice: epoch 1 up to 130, epoch 257 (up to 150), now epoch 3 at the releasing owner.
+        EpochChain before = EpochChain.NONE.then(1, 130, true).then(257, 150, true);
+        HandoffDocument d = HandoffDocument.decode(sample(80, 1, before));
+        assertThat(d.ancestors()).isEqualTo(before);
+        assertThat(d.entryEpoch(0)).as("seq 117").isEqualTo(1);
+        assertThat(d.entryEpoch(130 - 117)).isEqualTo(1);
+        assertThat(d.entryEpoch(131 - 117)).isEqualTo(257);
+        assertThat(d.entryEpoch(151 - 117)).isEqualTo(3);
+        EpochChain lineage = d.lineage();
+        assertThat(lineage.size()).isEqualTo(3);
+        assertThat(lineage.epoch(2)).isEqualTo(3);
+        assertThat(lineage.end(2)).isEqualTo(180);
+        assertThat(lineage.exactFrom(0)).isTrue();
+        // Ends out of order or past the document's last sequence are rejected.
+        assertThatThrownBy(() -> HandoffDocument.decode(sample(10, 0, EpochChain.NONE.then(1, 200, true))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ancestor epoch 1 ending at 200");
+    }
+
+    @Test
+    void shouldLeaveOutHistoryOfEpochsNoLongerKept() {
+        EpochChain chain = EpochChain.NONE;
+        for (int i = 1; i <= EpochChain.MAX + 2; i++) {
+            chain = chain.then(i, 110 + 7L * i, true);
+        }
+        // Two epochs dropped: sequences up to 124 have no known epoch, so they are not handed on
+        // (the history holds 117..180).
+        assertThat(chain.unknownThrough()).isEqualTo(124);
+        HandoffDocument d = HandoffDocument.decode(sample(80, 0, chain));
+        assertThat(d.firstSequence()).isEqualTo(125);
+        assertThat(d.ancestors()).isEqualTo(chain);
+        assertThat(d.entryEpoch(0)).isEqualTo(3);
+    }
+
+    @Test
+    void shouldReadVersionOneDocumentsWithoutAncestors() {
+        byte[] v2 = sample(3, 0);
+        // Version 1 is version 2 without the ancestors count and unknown-through (9 bytes after "to").
+        int afterTo = 42 + 2 + 2 + 2 + 2;
+        byte[] v1 = new byte[v2.length - 9];
+        System.arraycopy(v2, 0, v1, 0, afterTo);
+        System.arraycopy(v2, afterTo + 9, v1, afterTo, v2.length - afterTo - 9);
+        v1[4] = 1;
+        HandoffDocument d = HandoffDocument.decode(v1);
+        assertThat(d.ancestors()).isEqualTo(EpochChain.NONE);
+        assertThat(d.lastSequence()).isEqualTo(103);
+        assertThat(d.historyCount()).isEqualTo(3);
+        assertThat(d.entryEpoch(2)).isEqualTo(3);
+    }
+
+    @Test
     void shouldEncodeAnEmptyRoom() {
         HandoffDocument d = HandoffDocument.decode(sample(0, 0));
         assertThat(d.lastSequence()).isEqualTo(100);
@@ -92,7 +148,10 @@ class HandoffDocumentTest {
         assertThatThrownBy(() -> HandoffDocument.decode(longer)).hasMessageContaining("trailing");
         byte[] magic = good.clone();
         magic[0] ^= 1;
-        assertThatThrownBy(() -> HandoffDocument.decode(magic)).hasMessageContaining("not a version-1");
+        assertThatThrownBy(() -> HandoffDocument.decode(magic)).hasMessageContaining("not a handoff document");
+        byte[] version = good.clone();
+        version[4] = 3;
+        assertThatThrownBy(() -> HandoffDocument.decode(version)).hasMessageContaining("version 3");
         // Seeded mutations: any outcome but a decoded document or IllegalArgumentException is a bug.
         System.out.println("HandoffDocumentTest seed " + SEED + " (-Ddanmaku.seed=" + SEED + ")");
         SplittableRandom r = new SplittableRandom(SEED);

@@ -37,7 +37,7 @@ class OwnershipTest {
             in.add(r);
         }
         return new Ownership(map, "n1", stale, holders, synced, in,
-                Map.of("n1", "ws://a/ws", "n2", "ws://b/ws", "n3", "ws://c/ws"), true, new LongHashSet());
+                Map.of("n1", "ws://a/ws", "n2", "ws://b/ws", "n3", "ws://c/ws"), true, new LongHashSet(), new LongHashSet());
     }
 
     @Test
@@ -74,10 +74,10 @@ class OwnershipTest {
         assertThat(o.decide(alwaysN1)).isEqualTo(Ownership.OWN);
         assertThat(o.dropHeld()).isFalse();
         Ownership selfGone = new Ownership(MAP.with(node("n1", NodeState.GONE)), "n1", false, new Long2ObjectHashMap<>(),
-                true, new LongHashSet(), Map.of(), false, new LongHashSet());
+                true, new LongHashSet(), Map.of(), false, new LongHashSet(), new LongHashSet());
         assertThat(selfGone.dropHeld()).isTrue();
         assertThat(new Ownership(MAP.without("n1"), "n1", false, new Long2ObjectHashMap<>(), true, new LongHashSet(),
-                Map.of(), false, new LongHashSet()).dropHeld()).as("removed, not gone: hands over").isFalse();
+                Map.of(), false, new LongHashSet(), new LongHashSet()).dropHeld()).as("removed, not gone: hands over").isFalse();
     }
 
     @Test

@@ -206,11 +206,90 @@ class ClusterIT {
         assertThat(moved).as("viewers told MOVED").isGreaterThanOrEqualTo(toN4.size() + fromN1.size());
     }
 
+    /** Posts {@code n} bullets to {@code room} at {@code node}, waiting for each ACK. */
+    private static void post(String node, long room, int n, String what) throws Exception {
+        FrameDecoder d = FrameDecoder.forClient();
+        try (WsTestClient c = WsTestClient.connect(cluster.address(node), true)) {
+            for (int i = 0; i < n; i++) {
+                c.bullet(room, 7, "u7", what + " in " + room + ": " + i, "");
+                byte[] f = c.poll(5_000);
+                while (f != null && d.decode(new org.agrona.concurrent.UnsafeBuffer(f), 0, f.length) == 0
+                        && d.type() != FrameType.ACK && d.type() != FrameType.ERROR && d.type() != FrameType.REDIRECT) {
+                    f = c.poll(5_000);
+                }
+                assertThat(f).as("an answer to bullet %d in room %d at %s", i, room, node).isNotNull();
+                assertThat(d.type()).as("the answer to bullet %d in room %d at %s: %s", i, room, node,
+                        d.type() == FrameType.ERROR ? "ERROR " + d.error().code() : d.type()).isEqualTo(FrameType.ACK);
+            }
+        }
+    }
+
+    /** Moves rooms with per-room overrides and waits until each is listed at its node. */
+    private static void pin(Map<Long, String> rooms) throws Exception {
+        cluster.change(cluster.store().readMap().withOverrides(rooms).withMoveWindowMs(200));
+        cluster.awaitMovesDone(30_000);
+        for (Map.Entry<Long, String> e : rooms.entrySet()) {
+            ClusterFixture.await(() -> cluster.rooms(cluster.node(e.getValue())).containsKey(e.getKey()), 10_000,
+                    "room " + e.getKey() + " listed at " + e.getValue());
+        }
+    }
+
     @Test
     @Order(3)
-    @org.junit.jupiter.api.Disabled("open bug, 2026-12-03: in about 1 run of 4 a viewer is answered ROOM_NOT_FOUND for a "
-            + "room in flight across the Redis restart (two causes fixed in 2ea4624 and 0c3df19; a third remains). "
-            + "Re-enable with the fix; see the session note")
+    void shouldResumeExactlyFromTheFirstEpochOfARoomMovedTwiceInARow() throws Exception {
+        ShardMap map = cluster.store().readMap();
+        long quiet = roomOwnedBy(map, "n2", 70_001);
+        long busy = roomOwnedBy(map, "n2", quiet + 1);
+        FrameDecoder d = FrameDecoder.forClient();
+        Map<Long, long[]> seen = new HashMap<>();
+        for (long r : List.of(quiet, busy)) {
+            try (WsTestClient c = WsTestClient.connect(cluster.address("n2"), true)) {
+                c.roomRequest(FrameType.CREATE_ROOM, r, 1);
+                c.await(FrameType.ROOM_INFO, d, 5_000);
+            }
+            post("n2", r, 5, "at n2");
+            try (WsTestClient c = WsTestClient.connect(cluster.address("n2"), true)) {
+                c.join(r, 0);
+                c.await(FrameType.JOINED, d, 5_000);
+                seen.put(r, new long[]{d.joined().epoch(), d.joined().lastSequence()});
+            }
+        }
+        // n2 -> n3; the busy room gets 3 bullets there; n3 -> n4 at once.
+        pin(Map.of(quiet, "n3", busy, "n3"));
+        post("n3", busy, 3, "at n3");
+        pin(Map.of(quiet, "n4", busy, "n4"));
+        try (WsTestClient c = WsTestClient.connect(cluster.address("n4"), true)) {
+            for (long r : List.of(quiet, busy)) {
+                long[] from = seen.get(r);
+                c.resume(r, from[0], from[1]);
+                c.await(FrameType.JOINED, d, 5_000);
+                assertThat(d.joined().status()).as("room %d resumed from n2's epoch %d seq %d at its third owner", r,
+                        from[0], from[1]).isEqualTo(dev.danmaku.codec.JoinedDecoder.STATUS_RECOVERED);
+                long n4Epoch = d.joined().epoch();
+                long last = d.joined().lastSequence();
+                assertThat(n4Epoch).as("a new epoch at n4").isNotEqualTo(from[0]);
+                if (r == busy) {
+                    assertThat(last).isEqualTo(8);
+                    // The three bullets of n3's epoch, in order, labelled with n3's epoch.
+                    long next = 6;
+                    long n3Epoch = 0;
+                    while (next <= 8) {
+                        c.await(FrameType.BATCH, d, 5_000);
+                        assertThat(d.batch().firstSequence()).isEqualTo(next);
+                        n3Epoch = n3Epoch == 0 ? d.batch().epoch() : n3Epoch;
+                        assertThat(d.batch().epoch()).isEqualTo(n3Epoch).isNotIn(from[0], n4Epoch);
+                        next = d.batch().lastSequence() + 1;
+                    }
+                } else {
+                    assertThat(last).isEqualTo(5);
+                }
+            }
+        }
+        pin(Map.of());
+    }
+
+    @Test
+    @Order(4)
     void shouldFinishARebalanceAcrossARedisRestart() throws Exception {
         List<Long> ids = rooms(60_001, 12);
         Load load = new Load(ids, List.of(cluster.address("n2"), cluster.address("n3"), cluster.address("n4")));
@@ -244,7 +323,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void shouldMoveRoomsWithTheRouterAndResumeAnInterruptedApply() throws Exception {
         List<Long> ids = rooms(80_001, 12);
         Load load = new Load(ids, List.of(cluster.address("n2"), cluster.address("n4")));
@@ -300,7 +379,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void shouldRefuseAnOlderMapThanTheOneItFollows() throws Exception {
         ShardMap current = cluster.store().readMap();
         // Redis losing writes (say, restored from an old snapshot): an older version appears.
