@@ -161,8 +161,10 @@ class ObservabilityIT {
         Result check = run(List.of(promtool, "check", "rules", prom.resolve("rules.yml").toString()), null);
         assertThat(check.exit()).as(check.output()).isZero();
         assertThat(check.output()).contains("SUCCESS");
-        Result config = run(List.of(promtool, "check", "config", prom.resolve("prometheus.yml").toString()), null);
-        assertThat(config.exit()).as(config.output()).isZero();
+        for (String file : List.of("prometheus.yml", "local.yml")) {
+            Result config = run(List.of(promtool, "check", "config", prom.resolve(file).toString()), null);
+            assertThat(config.exit()).as(config.output()).isZero();
+        }
         List<String> test = new ArrayList<>(List.of(promtool, "test", "rules"));
         try (Stream<Path> files = Files.list(prom.resolve("tests"))) {
             files.filter(p -> p.toString().endsWith(".yml")).sorted().forEach(p -> test.add(p.toString()));
@@ -178,19 +180,14 @@ class ObservabilityIT {
         String prometheus = tool("prometheus");
         Path work = Files.createDirectories(target().resolve("prometheus-it"));
         int port = freePort();
-        Path rules = TestNode.repo().resolve("docker/prometheus/rules.yml");
+        // docs/operations.md's local config, pointed at this node, scraping every second.
+        Path prom = TestNode.repo().resolve("docker/prometheus");
+        String local = Files.readString(prom.resolve("local.yml"));
+        assertThat(local).contains("127.0.0.1:7001", "scrape_interval: 5s", "evaluation_interval: 5s", "  - rules.yml");
         Path config = work.resolve("prometheus.yml");
-        Files.writeString(config, """
-                global:
-                  scrape_interval: 1s
-                  evaluation_interval: 1s
-                rule_files:
-                  - %s
-                scrape_configs:
-                  - job_name: danmaku
-                    static_configs:
-                      - targets: ["127.0.0.1:%d"]
-                """.formatted(rules, node.adminPort()));
+        Files.writeString(config, local.replace("127.0.0.1:7001", "127.0.0.1:" + node.adminPort())
+                .replace("scrape_interval: 5s", "scrape_interval: 1s").replace("evaluation_interval: 5s", "evaluation_interval: 1s")
+                .replace("  - rules.yml", "  - " + prom.resolve("rules.yml")));
         Path data = work.resolve("data-" + port);
         Process p = new ProcessBuilder(prometheus, "--config.file=" + config, "--storage.tsdb.path=" + data,
                 "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
