@@ -39,7 +39,7 @@ export class DanmakuRenderer {
     this.crossingMs = crossingMs;
     this.gapPx = gapPx;
     this.setDensity(density);
-    this.active = []; // {text, color, x, y, w, v (px/ms), lane}
+    this.active = []; // {sprite, x, y, w, v (px/ms), lane}
     this.laneLast = [];
     this.paused = false;
     this.hidden = false;
@@ -88,6 +88,22 @@ export class DanmakuRenderer {
     return catchUpMs >= exitMs;
   }
 
+  /** The bullet's outlined text drawn once into its own small canvas (text is the costly part of a frame). */
+  sprite(text, color, w) {
+    const h = Math.ceil(this.fontSize * 1.3) + 6;
+    const c = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(Math.ceil(w) + 6, h)
+      : Object.assign(document.createElement('canvas'), { width: Math.ceil(w) + 6, height: h });
+    const g = c.getContext('2d');
+    g.font = this.font;
+    g.textBaseline = 'top';
+    g.lineWidth = 3;
+    g.strokeStyle = 'rgba(0,0,0,0.75)';
+    g.strokeText(text, 3, 3);
+    g.fillStyle = color;
+    g.fillText(text, 3, 3);
+    return c;
+  }
+
   /** Advances and draws one frame; `now` is the rAF timestamp (ms). Returns bullets placed this frame. */
   frame(now) {
     const dt = this.lastFrameAt ? Math.min(now - this.lastFrameAt, 100) : 16;
@@ -96,10 +112,7 @@ export class DanmakuRenderer {
     const W = this.canvas.width;
     ctx.clearRect(0, 0, W, this.canvas.height);
     if (this.hidden) return 0;
-    ctx.font = this.font;
-    ctx.textBaseline = 'top';
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = 'rgba(0,0,0,0.75)';
+    ctx.font = this.font; // for measureText
     if (!this.paused) {
       let kept = 0;
       for (const b of this.active) {
@@ -126,17 +139,16 @@ export class DanmakuRenderer {
         }
         if (lane < 0) break; // no lane yet: it waits (and goes stale) at the head of the queue
         this.queue.shift();
-        const item = { text, color: safeColor(b.color), x: W, y: lane * laneHeight + 4, w, v, lane, gone: false };
+        const item = { sprite: this.sprite(text, safeColor(b.color), w), x: W, y: lane * laneHeight + 4, w, v, lane, gone: false };
         this.laneLast[lane] = item;
         this.active.push(item);
         room--;
         placed++;
       }
     }
+    // One drawImage per bullet per frame: the outlined text was rasterised once, when it was placed.
     for (const b of this.active) {
-      ctx.strokeText(b.text, b.x, b.y);
-      ctx.fillStyle = b.color;
-      ctx.fillText(b.text, b.x, b.y);
+      ctx.drawImage(b.sprite, Math.round(b.x) - 3, b.y - 3);
     }
     this.shown += placed;
     return placed;
