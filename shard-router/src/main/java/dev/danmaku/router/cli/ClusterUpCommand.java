@@ -69,6 +69,11 @@ final class ClusterUpCommand implements Callable<Integer> {
             description = "each node's heap (-Xms and -Xmx, before $JAVA_OPTS), e.g. 512m, 1g (default: ${DEFAULT-VALUE})")
     String heap;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "a setting for every node, passed on as 'node --set KEY=VALUE' (repeatable), e.g. the limits "
+                    + "'perf node-flags' prints for a load test")
+    List<String> settings = new ArrayList<>();
+
     /** What was started so far, stopped again if the command fails or is interrupted (the hook reads it too). */
     private volatile ClusterFile.Proc redisProc;
     private final List<ClusterFile.Proc> nodeProcs = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -141,6 +146,12 @@ final class ClusterUpCommand implements Callable<Integer> {
         if (!heap.matches("[1-9][0-9]{0,6}[mMgG]")) {
             throw new ParameterException(spec.commandLine(), "--node-heap must be like 512m or 1g, got '" + heap + "'");
         }
+        for (String setting : settings) {
+            if (!setting.matches("[a-z][a-z0-9.-]*=.*")) {
+                throw new ParameterException(spec.commandLine(), "--set must be KEY=VALUE (a key of config/node.yaml, "
+                        + "e.g. filter.user-burst=1000), got '" + setting + "'");
+            }
+        }
     }
 
     private ClusterFile start(Path launcher, PrintWriter out) throws CommandFailure, IOException, InterruptedException {
@@ -166,9 +177,13 @@ final class ClusterUpCommand implements Callable<Integer> {
             Files.createDirectories(nodeDir.resolve("data"));
             int ws = ports[2 * k - 1];
             int adminPort = ports[2 * k];
-            List<String> cmd = List.of(launcher.toString(), "node", "--cluster", uri, "--cluster-name", name,
-                    "--node-id", id, "--ws-port", Integer.toString(ws), "--admin-port", Integer.toString(adminPort),
-                    "--data-dir", nodeDir.resolve("data").toAbsolutePath().toString());
+            List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "node", "--cluster", uri, "--cluster-name",
+                    name, "--node-id", id, "--ws-port", Integer.toString(ws), "--admin-port", Integer.toString(adminPort),
+                    "--data-dir", nodeDir.resolve("data").toAbsolutePath().toString()));
+            for (String setting : settings) {
+                cmd.add("--set");
+                cmd.add(setting);
+            }
             Process p = LocalProcesses.startDetached(cmd, nodeDir, nodeDir.resolve("node.log"), env);
             nodeProcs.add(new ClusterFile.Proc(p.pid(), LocalProcesses.startMs(p.toHandle()), nodeDir.resolve("node.log").toString()));
             procs.put(id, p);

@@ -74,6 +74,9 @@ class ClusterCommandTest {
         assertThat(name.err()).startsWith("error: --name must be 1-64 characters");
         Cli.Result heap = Cli.run("cluster", "up", "--nodes", "1", "--node-heap", "lots", "--dir", dir.toString());
         assertThat(heap.code()).isEqualTo(2);
+        Cli.Result set = Cli.run("cluster", "up", "--nodes", "1", "--set", "no-equals-sign", "--dir", dir.toString());
+        assertThat(set.code()).isEqualTo(2);
+        assertThat(set.err()).startsWith("error: --set must be KEY=VALUE");
         Cli.Result bare = Cli.run("cluster");
         assertThat(bare.code()).isEqualTo(2);
         assertThat(bare.err()).contains("Usage: danmaku cluster");
