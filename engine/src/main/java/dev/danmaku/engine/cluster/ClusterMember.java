@@ -111,6 +111,11 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     /** Rooms owned here that another node held at the last refresh. */
     private LongHashSet expected = new LongHashSet();
     private final LongHashSet toFetch = new LongHashSet();
+    /**
+     * Rooms installed here: a room leaves the holder's outgoing set and is announced, so it is
+     * fetched once for each; the second finds its document deleted and is no news.
+     */
+    private final LongHashSet arrived = new LongHashSet();
     /** The ring has given up what it held since the map said this node is gone: it may rejoin. */
     private boolean dropConfirmed;
     /** Rooms to look for in the sinks (a dead node's), and those looked for already. */
@@ -392,10 +397,16 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 }
             }
         }
+        if (!arrived.isEmpty()) {
+            LongHashSet.LongIterator held = now.iterator();
+            while (held.hasNext()) {
+                arrived.remove(held.nextValue()); // held elsewhere again: its next arrival is news
+            }
+        }
         LongHashSet.LongIterator it = expected.iterator();
         while (it.hasNext()) {
             long room = it.nextValue();
-            if (!now.contains(room) && !installing.contains(room)) {
+            if (!now.contains(room) && !installing.contains(room) && !arrived.contains(room)) {
                 toFetch.add(room);
                 dirty = true;
             }
@@ -420,9 +431,12 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             it.remove();
             dirty = true;
             if (bytes == null) {
-                // Nothing handed over (the holder gave it up): the room is simply not held anywhere.
-                LOG.info("room {}: left its holder's outgoing set with no handoff document: not held anywhere",
-                        Long.toUnsignedString(room));
+                // Installed already (the announcement and the outgoing set both said so), or nothing
+                // handed over (the holder gave it up): then the room is simply not held anywhere.
+                if (!arrived.contains(room)) {
+                    LOG.info("room {}: left its holder's outgoing set with no handoff document: not held anywhere",
+                            Long.toUnsignedString(room));
+                }
                 continue;
             }
             HandoffDocument doc;
@@ -538,6 +552,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             return;
         }
         movedIn++;
+        if (arrived.size() >= 100_000) {
+            arrived.clear(); // bounded: only rooms installed in the last moments matter
+        }
+        arrived.add(room);
         try {
             store.deleteHandoff(room);
         } catch (RuntimeException e) {
