@@ -171,6 +171,35 @@ class ComposeFileTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void everyDashboardShouldBeWellFormedForProvisioning() throws IOException {
+        Set<String> uids = new HashSet<>();
+        try (var files = Files.list(DOCKER.resolve("grafana/dashboards"))) {
+            List<Path> dashboards = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+            assertThat(dashboards).hasSize(3);
+            for (Path f : dashboards) {
+                Map<String, Object> d = yaml(f); // JSON is YAML
+                assertThat(uids.add((String) d.get("uid"))).as("%s: unique uid", f).isTrue();
+                assertThat(d.get("id")).as("%s: no id (provisioning assigns it)", f).isNull();
+                Set<Object> ids = new HashSet<>();
+                for (Map<String, Object> panel : (List<Map<String, Object>>) d.get("panels")) {
+                    String title = (String) panel.get("title");
+                    assertThat(ids.add(panel.get("id"))).as("%s / %s: unique panel id", f, title).isTrue();
+                    Map<String, Object> pos = (Map<String, Object>) panel.get("gridPos");
+                    assertThat(pos).as("%s / %s: gridPos", f, title).containsKeys("h", "w", "x", "y");
+                    assertThat((Integer) pos.get("x") + (Integer) pos.get("w")).as("%s / %s: fits 24 columns", f, title)
+                            .isLessThanOrEqualTo(24);
+                    if (!"row".equals(panel.get("type"))) {
+                        assertThat((List<Object>) panel.get("targets")).as("%s / %s: queries", f, title).isNotEmpty();
+                        assertThat(((Map<String, Object>) panel.get("datasource")).get("uid")).isEqualTo("prometheus");
+                    }
+                }
+            }
+        }
+        assertThat(uids).contains("danmaku-cluster", "danmaku-node", "danmaku-rooms");
+    }
+
+    @Test
     void theNodeImageShouldRunBinDanmakuWithTheJvmOptionsTheBuildUses() throws IOException {
         String dockerfile = Files.readString(DOCKER.resolve("node/Dockerfile"));
         assertThat(dockerfile).contains("ENTRYPOINT [\"/opt/danmaku/bin/danmaku\"]", "COPY config config", "COPY bin bin");

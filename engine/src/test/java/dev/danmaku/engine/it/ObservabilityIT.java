@@ -231,6 +231,13 @@ class ObservabilityIT {
                         .as("panel %s has data: %s", key, panels.get(key)).isPositive();
             }
             assertThat(withData).isGreaterThan(panels.size() / 2);
+            // Template variables (Grafana's label_values(SELECTOR, LABEL)): the selector has series with the label.
+            for (Map.Entry<String, String[]> v : variables().entrySet()) {
+                JsonNode r = query(base, v.getValue()[0]);
+                assertThat(r.path("data").path("result").size()).as("variable %s: %s", v.getKey(), v.getValue()[0]).isPositive();
+                assertThat(r.path("data").path("result").get(0).path("metric").has(v.getValue()[1]))
+                        .as("variable %s: label %s", v.getKey(), v.getValue()[1]).isTrue();
+            }
             // Every recording and alerting rule evaluates without error against the live series.
             JsonNode groups = get(base + "/api/v1/rules").path("data").path("groups");
             int ruleCount = 0;
@@ -258,6 +265,24 @@ class ObservabilityIT {
                 collect(f.getFileName().toString(), JSON.readTree(f.toFile()).path("panels"), out);
             }
         }
+        return out;
+    }
+
+    /** Every dashboard variable "file / name" -> {its label_values selector, its label}. */
+    static Map<String, String[]> variables() throws IOException {
+        Map<String, String[]> out = new LinkedHashMap<>();
+        java.util.regex.Pattern labelValues = java.util.regex.Pattern.compile("label_values\\((.+),\\s*(\\w+)\\)");
+        try (Stream<Path> files = Files.list(TestNode.repo().resolve("docker/grafana/dashboards"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                for (JsonNode v : JSON.readTree(f.toFile()).path("templating").path("list")) {
+                    String q = v.path("query").path("query").asText(v.path("query").asText());
+                    java.util.regex.Matcher m = labelValues.matcher(q);
+                    assertThat(m.matches()).as("%s variable %s: %s", f.getFileName(), v.path("name").asText(), q).isTrue();
+                    out.put(f.getFileName() + " / " + v.path("name").asText(), new String[] {m.group(1), m.group(2)});
+                }
+            }
+        }
+        assertThat(out).isNotEmpty();
         return out;
     }
 
