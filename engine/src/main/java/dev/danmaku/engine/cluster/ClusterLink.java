@@ -12,6 +12,12 @@ public interface ClusterLink {
     /** Journal stage: a release found nothing to hand over (not held, or owned here again). */
     void releaseSkipped(long room);
 
+    /**
+     * Journal stage: a release cannot be done now (its ownership went stale meanwhile, or the journal
+     * refused): the room is still held here, stays in the outgoing set, and is released later.
+     */
+    void releaseDeferred(long room);
+
     /** Fan-out stage: {@code room} left this node (its release is journaled); the document goes to {@code toNode}. */
     void handedOver(long room, String toNode, byte[] document);
 

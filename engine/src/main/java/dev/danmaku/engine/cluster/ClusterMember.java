@@ -12,6 +12,7 @@ import dev.danmaku.router.store.Registration;
 import dev.danmaku.router.store.RedisEndpoint;
 import dev.danmaku.router.store.StaleMapException;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.LongHashSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -185,6 +186,16 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     }
 
     @Override
+    public void releaseDeferred(long room) {
+        post(() -> {
+            if (releasing.remove(room)) {
+                deferred.add(room);
+                deferredUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DEFER_MS);
+            }
+        });
+    }
+
+    @Override
     public void handedOver(long room, String toNode, byte[] document) {
         post(() -> {
             releasing.remove(room);
@@ -213,6 +224,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         long[] copy = java.util.Arrays.copyOf(rooms, count);
         post(() -> {
             dropConfirmed = true;
+            deferred.clear();
             schedule = new long[0];
             due = new long[0];
             next = 0;
@@ -288,6 +300,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             restore();
         }
         writeHandoffs(now);
+        followWritten(now);
         releaseDue(now);
         publishIfChanged(now);
     }
@@ -636,6 +649,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             unpublished = rooms.clone();
             unpublishedVersion = version;
             unpublishedAdd.clear();
+            deferred.clear(); // the new list has every room still to go
         }
         publishOutgoing();
         long[] order = add ? concat(pendingSchedule(), rooms) : rooms.clone();
@@ -691,6 +705,17 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         if (published == null || published.stale() || !redisOk) {
             return; // a handoff needs Redis: keep serving until it is back
         }
+        if (!deferred.isEmpty() && now - deferredUntilNanos >= 0) {
+            LongHashSet.LongIterator it = deferred.iterator();
+            while (it.hasNext() && releasing.size() + toWrite.size() < MAX_IN_FLIGHT) {
+                long room = it.nextValue();
+                if (!ring.tryPublishCluster(RingEvent.KIND_RELEASE, room, null)) {
+                    return;
+                }
+                it.remove();
+                releasing.add(room);
+            }
+        }
         while (next < schedule.length && due[next] - now <= 0 && releasing.size() + toWrite.size() < MAX_IN_FLIGHT) {
             long room = schedule[next];
             if (!ring.tryPublishCluster(RingEvent.KIND_RELEASE, room, null)) {
@@ -699,8 +724,13 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             releasing.add(room);
             next++;
         }
-        outgoingCount = schedule.length - next + releasing.size() + toWrite.size();
+        outgoingCount = schedule.length - next + releasing.size() + toWrite.size() + deferred.size();
     }
+
+    /** Releases the journal stage could not do when they came (see {@link #releaseDeferred}), retried after {@link #DEFER_MS}. */
+    private final LongHashSet deferred = new LongHashSet();
+    private long deferredUntilNanos;
+    private static final long DEFER_MS = 200;
 
     /**
      * Handoff documents to Redis: the document first, then out of the outgoing set (the new owner's
@@ -723,10 +753,50 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 return; // kept; retried next step
             }
             toWrite.remove(0);
+            written.put(h.room(), now);
             movedOut++;
-            dirty = true; // the ring stops answering ROOM_MOVING for it (after a short tail)
         }
     }
+
+    /**
+     * Rooms whose documents are written and not yet installed by the new owner (it deletes the
+     * document when it has, or the TTL does): until then the ring answers ROOM_MOVING for them, as
+     * the new owner may still see them in this node's outgoing set and send a client back here.
+     */
+    private void followWritten(long now) {
+        if (written.isEmpty() || now - nextWrittenCheckNanos < 0) {
+            return;
+        }
+        nextWrittenCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(WRITTEN_CHECK_MS);
+        Long2LongHashMap.EntryIterator it = written.entrySet().iterator();
+        while (it.hasNext()) {
+            it.next();
+            long room = it.getLongKey();
+            boolean pending;
+            if (now - it.getLongValue() > TimeUnit.MILLISECONDS.toNanos(WRITTEN_MAX_MS)) {
+                pending = false; // the new owner is not installing it (refused, or failing): stop waiting
+            } else {
+                try {
+                    pending = store.handoffPending(room);
+                } catch (RuntimeException e) {
+                    failed("checking a handoff document", e);
+                    return;
+                }
+            }
+            if (!pending) {
+                it.remove();
+                dirty = true;
+            }
+        }
+    }
+
+    /** Room -> when its document was written (nanos). */
+    private final Long2LongHashMap written = new Long2LongHashMap(Long.MIN_VALUE);
+    private long nextWrittenCheckNanos;
+    /** Longest a written document is waited for: past it, clients are redirected to the new owner. */
+    private static final long WRITTEN_MAX_MS = 10_000;
+    /** How often written documents are checked for their install. */
+    private static final long WRITTEN_CHECK_MS = 20;
 
     // ---- the ownership the ring sees -------------------------------------------------------------
 
@@ -778,6 +848,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         handing.addAll(releasing);
         for (Handed h : toWrite) {
             handing.add(h.room());
+        }
+        Long2LongHashMap.KeyIterator w = written.keySet().iterator();
+        while (w.hasNext()) {
+            handing.add(w.nextValue());
         }
         Ownership o = new Ownership(map, settings.nodeId(), stale, holders, synced, in, addresses,
                 !settings.sinkRedisUri().isEmpty(), gone, handing);

@@ -215,6 +215,7 @@ public final class FanoutHandler implements Stage {
 
     private ClusterLink link;
     private String self = "";
+    private long lastUnknownLogMs = Long.MIN_VALUE / 2;
 
     /** Cluster mode: where handoff documents go, and this node's id (before the ring starts). */
     public void cluster(String self, ClusterLink link) {
@@ -386,6 +387,13 @@ public final class FanoutHandler implements Stage {
         Room room = rooms.get(e.roomId);
         Connection c = e.connection;
         if (room == null) {
+            if (link != null && e.epoch != 0 && nowMs - lastUnknownLogMs >= 1000) {
+                // The journal stage holds the room and this stage does not: a handover out of step (a bug).
+                lastUnknownLogMs = nowMs;
+                org.slf4j.LoggerFactory.getLogger(FanoutHandler.class).warn(
+                        "room {}: JOIN for a room the journal stage holds (epoch {}) and the fan-out stage does not",
+                        Long.toUnsignedString(e.roomId), e.epoch);
+            }
             e.reject(ErrorCode.ROOM_NOT_FOUND.code(), 0);
             error(e);
             return;

@@ -79,18 +79,17 @@ public final class JournalHandler implements Stage {
     /** Cluster mode: the current ownership (null on a single node), and where to tell the cluster thread. */
     private Ownership ownership;
     private ClusterLink link;
+    private long lastUnknownLogMs = Long.MIN_VALUE / 2;
     private long outgoingVersion = -1;
     /**
-     * Rooms released here whose handoff is still on its way to the new owner ({@link #HANDING}), or
-     * when (ms) the cluster thread said it had written the document. Until then, and for
-     * {@link #HANDED_TAIL_MS} after, this node answers ROOM_MOVING rather than REDIRECT: the new
-     * owner still sees the room in this node's outgoing set (or has not read the document's event
-     * yet) and would send the client back here, a ping-pong that exhausts a client's redirect budget.
+     * Rooms released here whose handoff is still on its way to the new owner: until the cluster
+     * thread says the new owner installed it, this node answers ROOM_MOVING rather than REDIRECT,
+     * because the new owner may still see the room in this node's outgoing set and would send the
+     * client back here, a ping-pong that exhausts a client's redirect budget. Every ownership the
+     * cluster thread publishes after a release lists the room until then (it publishes both, in
+     * order), so a room is never taken as installed too early.
      */
-    private final Long2LongHashMap handedAt = new Long2LongHashMap(Long.MIN_VALUE);
-    private static final long HANDING = Long.MAX_VALUE;
-    /** How long ROOM_MOVING goes on after the document is written: the new owner's event and fetch. */
-    static final long HANDED_TAIL_MS = 250;
+    private final org.agrona.collections.LongHashSet handing = new org.agrona.collections.LongHashSet();
     /** Rooms this stage asked the cluster thread to look for in the sinks (since the last ownership). */
     private final org.agrona.collections.LongHashSet probed = new org.agrona.collections.LongHashSet();
     private final long dedupWindowMs;
@@ -319,11 +318,18 @@ public final class JournalHandler implements Stage {
     private boolean notHeld(RingEvent e) {
         switch (ownership.decide(e.roomId)) {
             case Ownership.OWN -> {
+                if (e.type != FrameType.CREATE_ROOM.code() && e.type != FrameType.CHECK_ROOM.code()
+                        && nowMs - lastUnknownLogMs >= 1000) {
+                    // Rare in a healthy cluster (a client asking for a room nobody has): say where it stood.
+                    lastUnknownLogMs = nowMs;
+                    org.slf4j.LoggerFactory.getLogger(JournalHandler.class).info(
+                            "room {}: owned here and held nowhere ({}): ROOM_NOT_FOUND to a {}",
+                            Long.toUnsignedString(e.roomId), ownership, FrameType.of(e.type));
+                }
                 return true;
             }
             case Ownership.REDIRECT -> {
-                long handed = handedAt.get(e.roomId);
-                if (handed != Long.MIN_VALUE && (handed == HANDING || nowMs - handed < HANDED_TAIL_MS)) {
+                if (handing.contains(e.roomId)) {
                     e.reject(ErrorCode.ROOM_MOVING.code(), 100);
                     return false;
                 }
@@ -404,26 +410,14 @@ public final class JournalHandler implements Stage {
         link.outgoing(next.version(), out, n);
     }
 
-    /**
-     * Rooms released here whose documents {@code next} no longer lists as on their way are written:
-     * their ROOM_MOVING tail starts now; tails that ended are forgotten. Every ownership published
-     * after a release lists the room until its document is written (the cluster thread publishes
-     * both, in order), so a room is never taken as written too early.
-     */
+    /** Rooms released here that {@code next} no longer lists as on their way are installed at their new owner. */
     private void followHandoffs(Ownership next) {
-        if (handedAt.isEmpty()) {
+        if (handing.isEmpty()) {
             return;
         }
-        Long2LongHashMap.EntryIterator it = handedAt.entrySet().iterator();
+        org.agrona.collections.LongHashSet.LongIterator it = handing.iterator();
         while (it.hasNext()) {
-            it.next();
-            long room = it.getLongKey();
-            long at = it.getLongValue();
-            if (at == HANDING) {
-                if (!next.handing(room)) {
-                    it.setValue(nowMs);
-                }
-            } else if (nowMs - at >= HANDED_TAIL_MS) {
+            if (!next.handing(it.nextValue())) {
                 it.remove();
             }
         }
@@ -462,19 +456,21 @@ public final class JournalHandler implements Stage {
     private void release(RingEvent e) {
         long room = e.roomId;
         long epoch = epochs.get(room);
-        if (epoch == 0 || ownership.owns(room) || ownership.stale() || failed) {
+        if (epoch == 0 || ownership.owns(room)) {
             e.roomId = 0;
             link.releaseSkipped(room);
             return;
         }
         dev.danmaku.router.Member owner = ownership.map().owner(room);
         long last = Math.max(0, lastSequences.get(room));
-        if (owner == null || !releaseRoom(room)) {
+        // Still held, and not to be let go now: out of the outgoing set it would look handed over
+        // with no document, and its new owner would take it for a room that does not exist.
+        if (ownership.stale() || failed || owner == null || !releaseRoom(room)) {
             e.roomId = 0;
-            link.releaseSkipped(room);
+            link.releaseDeferred(room);
             return;
         }
-        handedAt.put(room, HANDING); // at most the outgoing set's size; the next ownerships clear it
+        handing.add(room); // at most the outgoing set's size; the next ownerships clear it
         e.epoch = epoch;
         e.sequence = last;
         e.redirectAddress = owner.address();

@@ -296,6 +296,14 @@ public final class ClusterStore implements AutoCloseable {
         return bin.get(handoffKey(room));
     }
 
+    /**
+     * True while a room's handoff document is in Redis: the old owner's way to see that the new owner
+     * installed it (and deleted it), or that it expired.
+     */
+    public boolean handoffPending(long room) {
+        return bin.exists(handoffKey(room)) > 0;
+    }
+
     /** Deletes a room's handoff document (the new owner installed it). */
     public void deleteHandoff(long room) {
         bin.del(handoffKey(room));
