@@ -150,6 +150,7 @@ public final class LoadRun implements AutoCloseable {
             }
         }
         List<Peer> senderLinks = new ArrayList<>();
+        RouteHints hints = new RouteHints(sc.rooms());
         for (int s = 0; s < sc.senders(); s++) {
             if (s % parts != part) {
                 continue;
@@ -157,6 +158,7 @@ public final class LoadRun implements AutoCloseable {
             // all of a sender's links on one loop: its pending ring and owner map have one thread
             Sender sender = new Sender(s, sc.userBase + s, client.group().next(), sc, stats, clock, links,
                     SystemNanoClock.INSTANCE);
+            sender.routeHints(hints);
             senders.add(sender);
             for (Peer p : sender.links()) {
                 pending.add(p.ready());

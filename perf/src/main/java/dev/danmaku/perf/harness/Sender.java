@@ -113,6 +113,8 @@ final class Sender {
     private int linkCount;
     /** Room index -> link of its last known owner, for rooms redirected away from their default link. */
     private final Int2IntHashMap owner = new Int2IntHashMap(-1);
+    /** Owners the process's other senders learned (null: learn alone). */
+    private RouteHints hints;
 
     private final int mask;
     private final long[] pTs;
@@ -285,6 +287,11 @@ final class Sender {
         advance();
     }
 
+    /** Shares what this sender learns about room owners with the process's other senders, and uses theirs. */
+    void routeHints(RouteHints hints) {
+        this.hints = hints;
+    }
+
     /** REDIRECT for {@code roomId} on link {@code from}: the room is owned at {@code address}. */
     void onRedirect(int from, long roomId, String address) {
         long roomIndex = roomId - sc.roomBase;
@@ -297,6 +304,9 @@ final class Sender {
         if (target >= 0) {
             owner.put(room, target);
             stats.increment(Counter.REDIRECTS_FOLLOWED);
+            if (hints != null) {
+                hints.learned(room, address);
+            }
         }
         long now = nanoClock.nanoTime();
         for (long i = tail; i < head; i++) {
@@ -373,6 +383,16 @@ final class Sender {
             int l = owner.get(room);
             if (l >= 0) {
                 return l;
+            }
+        }
+        if (hints != null) {
+            String address = hints.get(room);
+            if (address != null) {
+                int l = link(address); // parsed once per room and sender: then it is in the owner map
+                if (l >= 0) {
+                    owner.put(room, l);
+                    return l;
+                }
             }
         }
         return room % defaultLinks;

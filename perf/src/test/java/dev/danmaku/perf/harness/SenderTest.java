@@ -163,6 +163,22 @@ class SenderTest {
     }
 
     @Test
+    void shouldSendARoomsFirstBulletToTheOwnerAnotherSenderLearnedAndShareWhatItLearns() {
+        RouteHints hints = new RouteHints(ROOMS);
+        sender.routeHints(hints);
+        // Another sender of this process was redirected for room 0 (default link A) to node B.
+        hints.learned(0, NODE_B.toString());
+        sendUpTo(40);
+        for (Sent s : written()) {
+            assertThat(s.link()).as("room %d", s.room()).isEqualTo(roomIndex(s.room()) == 0 ? 1 : roomIndex(s.room()) % 2);
+        }
+        assertThat(stats.get(Counter.REDIRECTS_FOLLOWED)).as("no detour").isZero();
+        // What this sender learns, the others find.
+        sender.onRedirect(0, sc.roomBase + 2, OWNER.toString());
+        assertThat(hints.get(2)).isEqualTo(OWNER.toString());
+    }
+
+    @Test
     void shouldResendARedirectedRoomsBulletsToItsOwnerWithTheirTimestampsAndRouteItThereAfterwards() {
         sendUpTo(40);
         List<Sent> first = written();
