@@ -231,6 +231,8 @@ public final class Report {
             o.put("delivered", sec.get(Counter.DELIVERED));
             o.put("errors", sec.get(Counter.ERRORS));
             o.put("gaps", sec.get(Counter.GAPS));
+            o.put("duplicates", sec.get(Counter.DUPLICATES));
+            o.put("disconnects", sec.get(Counter.DISCONNECTS));
             o.put("reconnects", sec.get(Counter.RECONNECTS));
             o.put("moved", sec.get(Counter.MOVED));
             o.put("resumes", sec.get(Counter.RESUMES));
