@@ -112,6 +112,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     /** Rooms owned here that another node held at the last refresh. */
     private LongHashSet expected = new LongHashSet();
     private final LongHashSet toFetch = new LongHashSet();
+    private final HandoverTimes times = new HandoverTimes();
     /**
      * Rooms installed here: a room leaves the holder's outgoing set and is announced, so it is
      * fetched once for each; the second finds its document deleted and is no news.
@@ -176,6 +177,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     public void releaseSkipped(long room) {
         post(() -> {
             releasing.remove(room);
+            times.forget(room);
             dirty = true;
             try {
                 store.removeOutgoing(settings.nodeId(), room);
@@ -199,6 +201,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     public void handedOver(long room, String toNode, byte[] document) {
         post(() -> {
             releasing.remove(room);
+            times.mark(room, HandoverTimes.SEALED, System.nanoTime());
             HandoffDocument d = HandoffDocument.decode(document);
             toWrite.add(new Handed(room, toNode, document, d.epoch(), d.lastSequence(),
                     System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SINK_WAIT_MS)));
@@ -302,6 +305,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         writeHandoffs(now);
         followWritten(now);
         releaseDue(now);
+        if (times.roundDone(next < schedule.length || !releasing.isEmpty() || !toWrite.isEmpty() || !written.isEmpty()
+                || !deferred.isEmpty() || !installing.isEmpty() || !toFetch.isEmpty())) {
+            LOG.info("room moves done: {}", times.summary());
+        }
         publishIfChanged(now);
     }
 
@@ -332,7 +339,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             if (p.length == 4 && p[3].equals(settings.nodeId())) {
                 long room = Long.parseUnsignedLong(p[1]);
                 post(() -> {
-                    toFetch.add(room);
+                    if (toFetch.add(room)) {
+                        times.mark(room, HandoverTimes.ANNOUNCED, System.nanoTime());
+                    }
                     dirty = true;
                 });
             }
@@ -420,7 +429,9 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         while (it.hasNext()) {
             long room = it.nextValue();
             if (!now.contains(room) && !installing.contains(room) && !arrived.contains(room)) {
-                toFetch.add(room);
+                if (toFetch.add(room)) {
+                    times.mark(room, HandoverTimes.ANNOUNCED, System.nanoTime());
+                }
                 dirty = true;
             }
         }
@@ -565,6 +576,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             return;
         }
         movedIn++;
+        times.mark(room, HandoverTimes.INSTALLED_HERE, System.nanoTime());
         if (arrived.size() >= 100_000) {
             arrived.clear(); // bounded: only rooms installed in the last moments matter
         }
@@ -714,6 +726,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 }
                 it.remove();
                 releasing.add(room);
+                times.mark(room, HandoverTimes.RELEASED, now);
             }
         }
         while (next < schedule.length && due[next] - now <= 0 && releasing.size() + toWrite.size() < MAX_IN_FLIGHT) {
@@ -722,6 +735,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                 return;
             }
             releasing.add(room);
+            times.mark(room, HandoverTimes.RELEASED, now);
             next++;
         }
         outgoingCount = schedule.length - next + releasing.size() + toWrite.size() + deferred.size();
@@ -754,6 +768,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             }
             toWrite.remove(0);
             written.put(h.room(), now);
+            times.mark(h.room(), HandoverTimes.WRITTEN, now);
             movedOut++;
         }
     }
@@ -785,6 +800,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             }
             if (!pending) {
                 it.remove();
+                times.mark(room, HandoverTimes.INSTALLED_THERE, now);
                 dirty = true;
             }
         }
