@@ -199,9 +199,10 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
 
     @Override
     public void handedOver(long room, String toNode, byte[] document) {
+        long sealedAt = System.nanoTime(); // the fan-out stage's time: what follows is this thread's
         post(() -> {
             releasing.remove(room);
-            times.mark(room, HandoverTimes.SEALED, System.nanoTime());
+            times.mark(room, HandoverTimes.SEALED, sealedAt);
             HandoffDocument d = HandoffDocument.decode(document);
             toWrite.add(new Handed(room, toNode, document, d.epoch(), d.lastSequence(),
                     System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SINK_WAIT_MS)));

@@ -232,6 +232,13 @@ public final class FanoutHandler implements Stage {
             return;
         }
         String to = (String) e.payload;
+        long lagMs = (System.nanoTime() - e.receivedNanos) / 1_000_000;
+        if (lagMs >= 1_000 && nowMs - lastUnknownLogMs >= 1000) {
+            lastUnknownLogMs = nowMs;
+            org.slf4j.LoggerFactory.getLogger(FanoutHandler.class).warn(
+                    "room {}: its release reached the fan-out stage {} ms after the cluster thread sent it",
+                    Long.toUnsignedString(e.roomId), lagMs);
+        }
         Room room = rooms.get(e.roomId);
         RoomHistory history;
         Leaderboard leaderboard;
