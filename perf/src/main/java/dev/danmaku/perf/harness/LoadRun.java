@@ -265,7 +265,7 @@ public final class LoadRun implements AutoCloseable {
 
         @Override
         public void lost(Peer p) {
-            if (running) {
+            if (running && p == current) {
                 connectLater(RECONNECT_DELAY_MS, true);
             }
         }
@@ -275,6 +275,9 @@ public final class LoadRun implements AutoCloseable {
             if (!running) {
                 joined.completeExceptionally(cause); // while connecting (or after the run): counted, not retried
                 return;
+            }
+            if (p != current) {
+                return; // an older connection's news: the viewer has moved on (one connection at a time)
             }
             if (++failures > MAX_VIEWER_FAILURES) {
                 return; // given up: its position stays behind and the loss check shows it
@@ -294,6 +297,9 @@ public final class LoadRun implements AutoCloseable {
 
         @Override
         public void redirected(Peer p, URI to) {
+            if (p != current) {
+                return; // an older connection's news: the viewer has moved on (one connection at a time)
+            }
             node = to;
             connectLater(0, false); // at once: MOVED and REDIRECT are not failures
         }

@@ -433,6 +433,10 @@ public final class Peer extends ChannelInboundHandlerAdapter {
             }
         } else if (!ready.isDone()) {
             failed(new IllegalStateException("closed before it was ready"));
+        } else if (ready.isCompletedExceptionally()) {
+            // failed() already reported this connection (an exception before it was ready, then this
+            // close): reporting it again as a disconnect made the viewer reconnect twice, and two
+            // connections resuming from one cursor delivered everything twice
         } else if (!closing) {
             stats.increment(Counter.DISCONNECTS);
             if (sender != null) {

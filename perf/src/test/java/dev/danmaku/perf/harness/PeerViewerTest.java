@@ -163,6 +163,20 @@ class PeerViewerTest {
     }
 
     @Test
+    void shouldReportAConnectionThatFailedBeforeItWasReadyOnceNotAgainWhenItCloses() {
+        Events events = new Events();
+        EmbeddedChannel a = connect(events);
+        join(a);
+        // An I/O error before the JOINED: failed() reports it, then the channel closes. Reported twice,
+        // the viewer reconnected twice, and two connections resuming from one cursor doubled everything.
+        a.pipeline().fireExceptionCaught(new java.io.IOException("connection reset by peer"));
+        a.close();
+        assertThat(events.seen).containsExactly("failed");
+        assertThat(stats.get(Counter.CONNECT_FAILURES)).isEqualTo(1);
+        assertThat(stats.get(Counter.DISCONNECTS)).isZero();
+    }
+
+    @Test
     void shouldCountDuplicatesOfAReplayAsDuplicatesNotDeliveries() {
         Events events = new Events();
         EmbeddedChannel a = connect(events);
