@@ -67,16 +67,21 @@ class JournalHandlerClusterTest {
         return e;
     }
 
-    @Test
-    void shouldAnswerRoomMovingUntilTheNewOwnerInstalledItThenRedirect() {
+    /** n1 alone in the map creates a room that n2 owns once it joins; returns the room. */
+    private long roomCreatedHereThatN2WillOwn() {
         stage.cluster("n1", new Link());
-        ShardMap alone = new ShardMap(1, List.of(node("n1")), Map.of(), 1000, 0, "");
-        cluster(RingEvent.KIND_CLUSTER, 0, ownership(alone));
+        cluster(RingEvent.KIND_CLUSTER, 0, ownership(new ShardMap(1, List.of(node("n1")), Map.of(), 1000, 0, "")));
         long room = 1;
         while (!"n2".equals(BOTH.ownerId(room))) {
             room++;
         }
         assertThat(request(FrameType.CREATE_ROOM, room).status).isZero();
+        return room;
+    }
+
+    @Test
+    void shouldAnswerRoomMovingUntilTheNewOwnerInstalledItThenRedirect() {
+        long room = roomCreatedHereThatN2WillOwn();
         // n2 joins and owns the room: n1 lists it as outgoing, then releases it.
         cluster(RingEvent.KIND_CLUSTER, 0, ownership(BOTH));
         assertThat(told).contains("outgoing v2 [" + room + "]");
@@ -99,14 +104,7 @@ class JournalHandlerClusterTest {
 
     @Test
     void shouldDeferNotSkipAReleaseThatComesWhileTheOwnershipIsStale() {
-        stage.cluster("n1", new Link());
-        ShardMap alone = new ShardMap(1, List.of(node("n1")), Map.of(), 1000, 0, "");
-        cluster(RingEvent.KIND_CLUSTER, 0, ownership(alone));
-        long room = 1;
-        while (!"n2".equals(BOTH.ownerId(room))) {
-            room++;
-        }
-        request(FrameType.CREATE_ROOM, room);
+        long room = roomCreatedHereThatN2WillOwn();
         cluster(RingEvent.KIND_CLUSTER, 0, ownership(BOTH));
         // Redis went quiet after the cluster thread sent the release: the room must stay held and listed.
         Ownership stale = new Ownership(BOTH, "n1", true, new Long2ObjectHashMap<>(), true, new LongHashSet(),
