@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -336,6 +337,8 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     /** A pub/sub message (Lettuce thread): poll now; a handoff for this node is fetched at once. */
     private void onEvent(String message) {
         if (message.startsWith("handoff ")) {
+            // A document to fetch, if it is for this node. No refresh: one per handoff at every
+            // node was a storm of reads during a rebalance, and nothing else changed.
             String[] p = message.split(" ");
             if (p.length == 4 && p[3].equals(settings.nodeId())) {
                 long room = Long.parseUnsignedLong(p[1]);
@@ -346,6 +349,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
                     dirty = true;
                 });
             }
+            return;
         }
         nextPollNanos = System.nanoTime();
         wake = true;
@@ -373,6 +377,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             refusedMapVersion = 0;
             ClusterStore.Leases l = store.leases();
             Map<String, Outgoing> o = store.outgoing();
+            Set<Long> in = store.incoming(settings.nodeId()); // after the outgoing sets: see incoming()
             Map<String, String> a = new HashMap<>();
             store.registrations().forEach((id, reg) -> a.put(id, reg.address()));
             for (Member member : m.members()) {
@@ -392,6 +397,14 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             Member me = m.member(settings.nodeId());
             state = me == null ? "absent" : me.state().label();
             findArrivals();
+            for (long room : in) {
+                // Handed over to this node and not taken: fetch it (a lost announcement, or a room
+                // that came and left a holder's set between two reads).
+                if (!installing.contains(room) && !arrived.contains(room) && toFetch.add(room)) {
+                    times.mark(room, HandoverTimes.ANNOUNCED, System.nanoTime());
+                    dirty = true;
+                }
+            }
             maintain();
         } catch (RuntimeException e) {
             failed("reading the cluster state", e);
@@ -456,6 +469,11 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             it.remove();
             dirty = true;
             if (bytes == null) {
+                try {
+                    store.takenHandoff(settings.nodeId(), room); // expired, or taken already
+                } catch (RuntimeException e) {
+                    failed("clearing a handoff", e);
+                }
                 // Installed already (the announcement and the outgoing set both said so), or nothing
                 // handed over (the holder gave it up): then the room is simply not held anywhere.
                 if (!arrived.contains(room)) {
@@ -470,9 +488,11 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             } catch (IllegalArgumentException e) {
                 LOG.error("room {}: unreadable handoff document ({}); it starts anew here",
                         Long.toUnsignedString(room), e.getMessage());
+                forgetIncoming(room);
                 continue;
             }
             if (!doc.to().equals(settings.nodeId())) {
+                forgetIncoming(room); // handed on to another node since
                 continue;
             }
             if (!ring.tryPublishCluster(RingEvent.KIND_INSTALL, room, doc)) {
@@ -481,6 +501,14 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             }
             installing.add(room);
             dirty = true;
+        }
+    }
+
+    private void forgetIncoming(long room) {
+        try {
+            store.forgetIncoming(settings.nodeId(), room);
+        } catch (RuntimeException e) {
+            failed("clearing an incoming handoff", e);
         }
     }
 
@@ -574,6 +602,11 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         installing.remove(room);
         dirty = true;
         if (!ok) {
+            try {
+                store.takenHandoff(settings.nodeId(), room); // already held here: the document is stale
+            } catch (RuntimeException e) {
+                failed("clearing a refused handoff", e);
+            }
             return;
         }
         movedIn++;
@@ -583,7 +616,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         }
         arrived.add(room);
         try {
-            store.deleteHandoff(room);
+            store.takenHandoff(settings.nodeId(), room);
         } catch (RuntimeException e) {
             failed("deleting an installed handoff", e);
         }
@@ -754,20 +787,31 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
      * what is below its marker, so the new owner's higher epoch must not reach it first.
      */
     private void writeHandoffs(long now) {
-        while (!toWrite.isEmpty()) {
-            Handed h = toWrite.get(0);
+        int ready = 0;
+        while (ready < toWrite.size() && ready < MAX_IN_FLIGHT) {
+            Handed h = toWrite.get(ready);
             if (h.lastSequence() > 0 && !sinkHas(h) && h.sinkDeadline() - now > 0) {
-                return; // next step
+                break; // next step (in order: a later document never overtakes an earlier one)
             }
-            try {
-                store.putHandoff(h.room(), settings.nodeId(), h.to(), h.document(), settings.handoffTtlMs());
-                store.removeOutgoing(settings.nodeId(), h.room());
-                ok(now);
-            } catch (RuntimeException e) {
-                failed("writing a handoff", e);
-                return; // kept; retried next step
-            }
-            toWrite.remove(0);
+            ready++;
+        }
+        if (ready == 0) {
+            return;
+        }
+        List<ClusterStore.Handoff> batch = new ArrayList<>(ready);
+        for (int i = 0; i < ready; i++) {
+            Handed h = toWrite.get(i);
+            batch.add(new ClusterStore.Handoff(h.room(), h.to(), h.document()));
+        }
+        try {
+            store.putHandoffs(settings.nodeId(), batch, settings.handoffTtlMs());
+            ok(now);
+        } catch (RuntimeException e) {
+            failed("writing handoffs", e);
+            return; // kept; all retried next step (writing one twice is harmless)
+        }
+        for (int i = 0; i < ready; i++) {
+            Handed h = toWrite.remove(0);
             written.put(h.room(), now);
             times.mark(h.room(), HandoverTimes.WRITTEN, now);
             movedOut++;
@@ -784,24 +828,34 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             return;
         }
         nextWrittenCheckNanos = now + TimeUnit.MILLISECONDS.toNanos(WRITTEN_CHECK_MS);
+        long[] rooms = new long[written.size()];
+        int n = 0;
         Long2LongHashMap.EntryIterator it = written.entrySet().iterator();
         while (it.hasNext()) {
             it.next();
-            long room = it.getLongKey();
-            boolean pending;
             if (now - it.getLongValue() > TimeUnit.MILLISECONDS.toNanos(WRITTEN_MAX_MS)) {
-                pending = false; // the new owner is not installing it (refused, or failing): stop waiting
-            } else {
-                try {
-                    pending = store.handoffPending(room);
-                } catch (RuntimeException e) {
-                    failed("checking a handoff document", e);
-                    return;
-                }
-            }
-            if (!pending) {
+                // the new owner is not installing it (refused, or failing): stop waiting
+                times.forget(it.getLongKey());
                 it.remove();
-                times.mark(room, HandoverTimes.INSTALLED_THERE, now);
+                dirty = true;
+            } else {
+                rooms[n++] = it.getLongKey();
+            }
+        }
+        if (n == 0) {
+            return;
+        }
+        boolean[] pending;
+        try {
+            pending = store.handoffsPending(rooms, n);
+        } catch (RuntimeException e) {
+            failed("checking handoff documents", e);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!pending[i]) {
+                written.remove(rooms[i]);
+                times.mark(rooms[i], HandoverTimes.INSTALLED_THERE, now);
                 dirty = true;
             }
         }

@@ -3,10 +3,13 @@ package dev.danmaku.router.store;
 import dev.danmaku.router.RoomIds;
 import dev.danmaku.router.ShardMap;
 import dev.danmaku.router.ShardMapJson;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScoredValue;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
@@ -22,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -40,6 +44,7 @@ import java.util.function.Consumer;
  *  danmaku:{danmaku:C}:registry       hash    node id -> {@link Registration} JSON
  *  danmaku:{danmaku:C}:leases         zset    node id -> lease expiry, Redis server time in ms
  *  danmaku:{danmaku:C}:synced         hash    node id -> map version its outgoing set is complete for
+ *  danmaku:{danmaku:C}:incoming:ID    set     rooms handed over to node ID whose documents it has not taken yet
  *  danmaku:{danmaku:C}:outgoing:ID    set     rooms node ID holds and must hand over
  *  danmaku:{danmaku:C}:events         channel "map V", "outgoing ID", "handoff ROOM FROM TO"
  *  danmaku:handoff:{C:ROOM}           string  a room's handoff document (binary), with a TTL
@@ -178,6 +183,7 @@ public final class ClusterStore implements AutoCloseable {
         cmd.zrem(key("leases"), nodeId);
         cmd.hdel(key("synced"), nodeId);
         cmd.del(key("outgoing:" + nodeId));
+        cmd.del(key("incoming:" + nodeId));
     }
 
     /** Every registration, by node id. */
@@ -289,6 +295,92 @@ public final class ClusterStore implements AutoCloseable {
     public void putHandoff(long room, String from, String to, byte[] document, long ttlMs) {
         bin.set(handoffKey(room), document, SetArgs.Builder.px(ttlMs));
         cmd.publish(channel(), "handoff " + RoomIds.format(room) + " " + from + " " + to);
+    }
+
+    /** A handoff document to write with {@link #putHandoffs}. */
+    public record Handoff(long room, String to, byte[] document) {
+    }
+
+    /**
+     * Writes handoff documents (each with {@code ttlMs}), then takes their rooms out of
+     * {@code from}'s outgoing set and announces each: two pipelined round trips for all of them,
+     * the documents first (their leaving the outgoing set is the new owners' cue to fetch them).
+     *
+     * @throws RuntimeException (Redis) if any command failed; every one of them may be repeated
+     */
+    public void putHandoffs(String from, List<Handoff> docs, long ttlMs) {
+        RedisClusterAsyncCommands<String, byte[]> b = RedisEndpoint.async(binary);
+        List<RedisFuture<?>> written = new ArrayList<>(docs.size());
+        for (Handoff h : docs) {
+            written.add(b.set(handoffKey(h.room()), h.document(), SetArgs.Builder.px(ttlMs)));
+        }
+        await(written);
+        RedisClusterAsyncCommands<String, String> t = RedisEndpoint.async(text);
+        List<RedisFuture<?>> cued = new ArrayList<>(docs.size() * 3);
+        for (Handoff h : docs) {
+            // One connection, in order: on the new owner's incoming list before out of the outgoing
+            // set, so a reader of both (outgoing first) never finds the room in neither.
+            cued.add(t.sadd(key("incoming:" + h.to()), RoomIds.format(h.room())));
+            cued.add(t.srem(key("outgoing:" + from), RoomIds.format(h.room())));
+            cued.add(t.publish(channel(), "handoff " + RoomIds.format(h.room()) + " " + from + " " + h.to()));
+        }
+        await(cued);
+    }
+
+    /**
+     * For each of the first {@code n} rooms, true while its handoff document is in Redis (one
+     * pipelined round trip; see {@link #handoffPending}).
+     */
+    public boolean[] handoffsPending(long[] rooms, int n) {
+        RedisClusterAsyncCommands<String, byte[]> b = RedisEndpoint.async(binary);
+        List<RedisFuture<Long>> exists = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            exists.add(b.exists(handoffKey(rooms[i])));
+        }
+        await(exists);
+        boolean[] pending = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            pending[i] = exists.get(i).toCompletableFuture().join() > 0;
+        }
+        return pending;
+    }
+
+    /** Waits for every future (each bounded by the endpoint's command timeout); the first failure is thrown. */
+    private static void await(List<? extends RedisFuture<?>> futures) {
+        for (RedisFuture<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RedisException("interrupted waiting for Redis");
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new RedisException(e.getCause());
+            }
+        }
+    }
+
+    /**
+     * Rooms handed over to {@code node} whose documents it has not taken yet (see
+     * {@link #putHandoffs}, {@link #takenHandoff}). Read after {@link #outgoing()}: a room that left
+     * a holder's set is here by then.
+     */
+    public Set<Long> incoming(String node) {
+        Set<Long> rooms = new HashSet<>();
+        for (String s : cmd.smembers(key("incoming:" + node))) {
+            rooms.add(Long.parseUnsignedLong(s));
+        }
+        return rooms;
+    }
+
+    /** {@code node} took (installed, or found gone) the handoff of {@code room}: off its incoming list, document deleted. */
+    public void takenHandoff(String node, long room) {
+        bin.del(handoffKey(room));
+        cmd.srem(key("incoming:" + node), RoomIds.format(room));
+    }
+
+    /** Takes {@code room} off {@code node}'s incoming list only (its document is another node's now, or unreadable). */
+    public void forgetIncoming(String node, long room) {
+        cmd.srem(key("incoming:" + node), RoomIds.format(room));
     }
 
     /** A room's handoff document, or null. */

@@ -103,6 +103,33 @@ class ClusterStoreIT {
     }
 
     @Test
+    void shouldWriteManyHandoffsAndCheckThemInOneRoundTripEach() throws Exception {
+        try (ClusterStore store = new ClusterStore(endpoint, "batch")) {
+            LinkedBlockingQueue<String> events = new LinkedBlockingQueue<>();
+            store.subscribe(events::add);
+            store.publishOutgoing("a", 4, List.of(1L, 2L, 3L));
+            assertThat(events.poll(5, TimeUnit.SECONDS)).isEqualTo("outgoing a");
+            store.putHandoffs("a", List.of(new ClusterStore.Handoff(1, "b", new byte[]{1}),
+                    new ClusterStore.Handoff(2, "c", new byte[]{2, 2})), 10_000);
+            // Documents first, then out of the outgoing set, each announced.
+            assertThat(store.handoff(1)).containsExactly(1);
+            assertThat(store.handoff(2)).containsExactly(2, 2);
+            assertThat(store.outgoing().get("a").rooms()).containsExactly(3L);
+            assertThat(List.of(events.poll(5, TimeUnit.SECONDS), events.poll(5, TimeUnit.SECONDS)))
+                    .containsExactly("handoff 1 a b", "handoff 2 a c");
+            // ... and on each new owner's incoming list until it takes the document.
+            assertThat(store.incoming("b")).containsExactly(1L);
+            assertThat(store.incoming("c")).containsExactly(2L);
+            store.takenHandoff("b", 1);
+            assertThat(store.incoming("b")).isEmpty();
+            store.forgetIncoming("c", 2);
+            assertThat(store.incoming("c")).isEmpty();
+            assertThat(store.handoffsPending(new long[]{1, 2, 3}, 3)).containsExactly(false, true, false);
+            assertThat(store.handoffsPending(new long[]{2}, 0)).isEmpty();
+        }
+    }
+
+    @Test
     void shouldRefuseABadClusterName() {
         assertThatThrownBy(() -> new ClusterStore(endpoint, "a b")).hasMessageContaining("cluster name must be");
     }
