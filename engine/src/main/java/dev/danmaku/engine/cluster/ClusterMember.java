@@ -301,6 +301,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         if (!toFetch.isEmpty()) {
             fetch();
         }
+        flushTaken();
         if (!probes.isEmpty()) {
             restore();
         }
@@ -453,56 +454,93 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
     }
 
     private void fetch() {
-        LongHashSet.LongIterator it = toFetch.iterator();
-        while (it.hasNext()) {
-            long room = it.nextValue();
-            if (installing.contains(room) || installing.size() >= MAX_IN_FLIGHT) {
-                continue;
+        int space = MAX_IN_FLIGHT - installing.size();
+        if (space <= 0) {
+            return;
+        }
+        long[] batch = new long[Math.min(space, toFetch.size())];
+        int n = 0;
+        LongHashSet.LongIterator pick = toFetch.iterator();
+        while (pick.hasNext() && n < batch.length) {
+            long r = pick.nextValue();
+            if (!installing.contains(r)) {
+                batch[n++] = r;
             }
-            byte[] bytes;
-            try {
-                bytes = store.handoff(room);
-            } catch (RuntimeException e) {
-                failed("fetching a handoff", e);
-                return;
+        }
+        if (n == 0) {
+            return;
+        }
+        List<byte[]> docs;
+        try {
+            docs = store.handoffs(batch, n); // one pipelined round trip for all of them
+        } catch (RuntimeException e) {
+            failed("fetching handoffs", e);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!fetched(batch[i], docs.get(i))) {
+                return; // ring full: the rest stay to fetch, next step
             }
-            it.remove();
-            dirty = true;
-            if (bytes == null) {
-                try {
-                    store.takenHandoff(settings.nodeId(), room); // expired, or taken already
-                } catch (RuntimeException e) {
-                    failed("clearing a handoff", e);
-                }
-                // Installed already (the announcement and the outgoing set both said so), or nothing
-                // handed over (the holder gave it up): then the room is simply not held anywhere.
-                if (!arrived.contains(room)) {
-                    LOG.info("room {}: left its holder's outgoing set with no handoff document: not held anywhere",
-                            Long.toUnsignedString(room));
-                }
-                continue;
-            }
-            HandoffDocument doc;
-            try {
-                doc = HandoffDocument.decode(bytes);
-            } catch (IllegalArgumentException e) {
-                LOG.error("room {}: unreadable handoff document ({}); it starts anew here",
-                        Long.toUnsignedString(room), e.getMessage());
-                forgetIncoming(room);
-                continue;
-            }
-            if (!doc.to().equals(settings.nodeId())) {
-                forgetIncoming(room); // handed on to another node since
-                continue;
-            }
-            if (!ring.tryPublishCluster(RingEvent.KIND_INSTALL, room, doc)) {
-                toFetch.add(room); // ring full: next step
-                return;
-            }
-            installing.add(room);
-            dirty = true;
         }
     }
+
+    /** One fetched document (null if there was none); false if the ring is full (the room stays to fetch). */
+    private boolean fetched(long room, byte[] bytes) {
+        toFetch.remove(room);
+        dirty = true;
+        if (bytes == null) {
+            taken.add(room); // expired, or taken already: off the incoming list
+            // Installed already (the announcement and the outgoing set both said so), or nothing
+            // handed over (the holder gave it up): then the room is simply not held anywhere.
+            if (!arrived.contains(room)) {
+                LOG.info("room {}: left its holder's outgoing set with no handoff document: not held anywhere",
+                        Long.toUnsignedString(room));
+            }
+            return true;
+        }
+        HandoffDocument doc;
+        try {
+            doc = HandoffDocument.decode(bytes);
+        } catch (IllegalArgumentException e) {
+            LOG.error("room {}: unreadable handoff document ({}); it starts anew here",
+                    Long.toUnsignedString(room), e.getMessage());
+            forgetIncoming(room);
+            return true;
+        }
+        if (!doc.to().equals(settings.nodeId())) {
+            forgetIncoming(room); // handed on to another node since
+            return true;
+        }
+        if (!ring.tryPublishCluster(RingEvent.KIND_INSTALL, room, doc)) {
+            toFetch.add(room); // ring full: next step
+            return false;
+        }
+        installing.add(room);
+        dirty = true;
+        return true;
+    }
+
+    /** Handoffs taken here (installed, refused, or gone): deleted and off the incoming list, in one round trip. */
+    private void flushTaken() {
+        if (taken.isEmpty()) {
+            return;
+        }
+        long[] rooms = new long[taken.size()];
+        int n = 0;
+        LongHashSet.LongIterator it = taken.iterator();
+        while (it.hasNext()) {
+            rooms[n++] = it.nextValue();
+        }
+        try {
+            store.takenHandoffs(settings.nodeId(), rooms, n);
+        } catch (RuntimeException e) {
+            failed("clearing taken handoffs", e);
+            return; // kept; next step
+        }
+        taken.clear();
+    }
+
+    private final LongHashSet taken = new LongHashSet();
 
     private void forgetIncoming(long room) {
         try {
@@ -602,11 +640,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
         installing.remove(room);
         dirty = true;
         if (!ok) {
-            try {
-                store.takenHandoff(settings.nodeId(), room); // already held here: the document is stale
-            } catch (RuntimeException e) {
-                failed("clearing a refused handoff", e);
-            }
+            taken.add(room); // already held here: the document is stale
             return;
         }
         movedIn++;
@@ -615,11 +649,7 @@ public final class ClusterMember implements ClusterLink, AutoCloseable {
             arrived.clear(); // bounded: only rooms installed in the last moments matter
         }
         arrived.add(room);
-        try {
-            store.takenHandoff(settings.nodeId(), room);
-        } catch (RuntimeException e) {
-            failed("deleting an installed handoff", e);
-        }
+        taken.add(room); // deleted (the old owner's cue that it is installed) with the step's others
         if (!settings.nodeId().equals(map.ownerId(room))) {
             // The map moved on while the room was in flight: hand it on.
             onOutgoing(map.version(), new long[]{room}, true);

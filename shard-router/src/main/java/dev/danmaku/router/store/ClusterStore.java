@@ -378,6 +378,33 @@ public final class ClusterStore implements AutoCloseable {
         cmd.srem(key("incoming:" + node), RoomIds.format(room));
     }
 
+    /** The handoff documents of the first {@code n} rooms (null where there is none), in one pipelined round trip. */
+    public List<byte[]> handoffs(long[] rooms, int n) {
+        RedisClusterAsyncCommands<String, byte[]> b = RedisEndpoint.async(binary);
+        List<RedisFuture<byte[]>> gets = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            gets.add(b.get(handoffKey(rooms[i])));
+        }
+        await(gets);
+        List<byte[]> docs = new ArrayList<>(n);
+        for (RedisFuture<byte[]> g : gets) {
+            docs.add(g.toCompletableFuture().join());
+        }
+        return docs;
+    }
+
+    /** {@link #takenHandoff} for the first {@code n} rooms, in one pipelined round trip. */
+    public void takenHandoffs(String node, long[] rooms, int n) {
+        RedisClusterAsyncCommands<String, byte[]> b = RedisEndpoint.async(binary);
+        RedisClusterAsyncCommands<String, String> t = RedisEndpoint.async(text);
+        List<RedisFuture<?>> f = new ArrayList<>(2 * n);
+        for (int i = 0; i < n; i++) {
+            f.add(b.del(handoffKey(rooms[i])));
+            f.add(t.srem(key("incoming:" + node), RoomIds.format(rooms[i])));
+        }
+        await(f);
+    }
+
     /** Takes {@code room} off {@code node}'s incoming list only (its document is another node's now, or unreadable). */
     public void forgetIncoming(String node, long room) {
         cmd.srem(key("incoming:" + node), RoomIds.format(room));

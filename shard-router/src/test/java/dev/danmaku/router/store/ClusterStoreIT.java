@@ -120,7 +120,11 @@ class ClusterStoreIT {
             // ... and on each new owner's incoming list until it takes the document.
             assertThat(store.incoming("b")).containsExactly(1L);
             assertThat(store.incoming("c")).containsExactly(2L);
-            store.takenHandoff("b", 1);
+            List<byte[]> fetched = store.handoffs(new long[]{2, 1, 9}, 3);
+            assertThat(fetched.get(0)).containsExactly(2, 2);
+            assertThat(fetched.get(1)).containsExactly(1);
+            assertThat(fetched.get(2)).isNull();
+            store.takenHandoffs("b", new long[]{1}, 1);
             assertThat(store.incoming("b")).isEmpty();
             store.forgetIncoming("c", 2);
             assertThat(store.incoming("c")).isEmpty();
