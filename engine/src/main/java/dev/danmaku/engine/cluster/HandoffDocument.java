@@ -96,14 +96,13 @@ public final class HandoffDocument {
      * (allocates: one document per room handed over).
      *
      * @param ancestors the epochs the room was in before {@code epoch} (its history may hold their bullets)
-     * @param history   the room's history; entries from its first retained sequence (and at least
-     *                  {@code fromSequence}) to {@code lastSequence}
+     * @param history   the room's history; every entry it retains goes, from its first retained
+     *                  sequence (past the oldest epoch still known) to {@code lastSequence}
      */
     public static byte[] encode(long room, long epoch, long lastSequence, long mapVersion, long timeMs, String from,
-                                String to, EpochChain ancestors, RoomHistory history, Leaderboard leaderboard,
-                                long fromSequence) {
-        long first = Math.min(Math.max(Math.max(Math.max(history.firstSequence(), 1), fromSequence),
-                ancestors.unknownThrough() + 1), lastSequence + 1);
+                                String to, EpochChain ancestors, RoomHistory history, Leaderboard leaderboard) {
+        long first = Math.min(Math.max(Math.max(history.firstSequence(), 1), ancestors.unknownThrough() + 1),
+                lastSequence + 1);
         long[] users = new long[leaderboard.size()];
         long[] scores = new long[users.length];
         int[] n = {0};

@@ -89,16 +89,6 @@ public final class Room {
         return ancestors;
     }
 
-    /** The epoch the room was in just before this node's, or 0. */
-    public long previousEpoch() {
-        return ancestors.size() == 0 ? 0 : ancestors.epoch(ancestors.size() - 1);
-    }
-
-    /** The previous owner's last sequence (adopted rooms), else 0. */
-    public long base() {
-        return ancestors.size() == 0 ? 0 : ancestors.end(ancestors.size() - 1);
-    }
-
     /** The epoch bullet {@code sequence} was sequenced in (0 if no longer known). */
     public long epochOf(long sequence) {
         return ancestors.epochOf(sequence, epoch);

@@ -254,7 +254,7 @@ public final class FanoutHandler implements Stage {
         // The whole history goes, older epochs' bullets too: the ancestors say which epoch each is in.
         EpochChain ancestors = room != null ? room.ancestors() : EpochChain.NONE;
         byte[] doc = HandoffDocument.encode(e.roomId, e.epoch, e.sequence, e.timestamp, nowMs, self, to, ancestors,
-                history, leaderboard, 1);
+                history, leaderboard);
         if (room != null) {
             dropRoom(room, e.redirectAddress);
         }

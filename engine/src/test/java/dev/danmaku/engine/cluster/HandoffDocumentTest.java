@@ -48,7 +48,7 @@ class HandoffDocumentTest {
         for (int u = 0; u < users; u++) {
             l.add(7 + u, 3 + u);
         }
-        return HandoffDocument.encode(9001, 3, 100 + bullets, 12, 55, "n1", "n2", ancestors, h, l, 1);
+        return HandoffDocument.encode(9001, 3, 100 + bullets, 12, 55, "n1", "n2", ancestors, h, l);
     }
 
     @Test

@@ -40,17 +40,7 @@ class EgressDeliveryTimingTest {
     private final Connection[] viewers = {viewer(1), viewer(2), viewer(3)};
 
     private Connection viewer(long id) {
-        EmbeddedChannel ch = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-                written.add((ByteBuf) msg);
-                promise.trySuccess();
-            }
-
-            @Override
-            public void flush(ChannelHandlerContext ctx) {
-            }
-        });
+        EmbeddedChannel ch = RecordingChannel.into(written);
         return new Connection(id, ch, 0, id, (int) id, "10.0.0." + id);
     }
 

@@ -5,9 +5,6 @@ import dev.danmaku.codec.FrameEncoder;
 import dev.danmaku.codec.Protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -36,17 +33,7 @@ class EgressSmallFrameTest {
             new PooledByteBufAllocator(true), SystemNanoClock.INSTANCE, 1_000_000_000L);
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
     private final List<ByteBuf> written = new CopyOnWriteArrayList<>();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
-        @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-            written.add((ByteBuf) msg);
-            promise.trySuccess();
-        }
-
-        @Override
-        public void flush(ChannelHandlerContext ctx) {
-        }
-    });
+    private final EmbeddedChannel channel = RecordingChannel.into(written);
     private final Connection target = new Connection(1, channel, 0, 1, 1, "10.0.0.1");
 
     @AfterEach

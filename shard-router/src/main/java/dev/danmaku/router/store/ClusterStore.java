@@ -291,12 +291,6 @@ public final class ClusterStore implements AutoCloseable {
         return "danmaku:handoff:{" + cluster + ":" + RoomIds.format(room) + "}";
     }
 
-    /** Stores a room's handoff document for {@code ttlMs} and announces it. */
-    public void putHandoff(long room, String from, String to, byte[] document, long ttlMs) {
-        bin.set(handoffKey(room), document, SetArgs.Builder.px(ttlMs));
-        cmd.publish(channel(), "handoff " + RoomIds.format(room) + " " + from + " " + to);
-    }
-
     /** A handoff document to write with {@link #putHandoffs}. */
     public record Handoff(long room, String to, byte[] document) {
     }
@@ -328,8 +322,9 @@ public final class ClusterStore implements AutoCloseable {
     }
 
     /**
-     * For each of the first {@code n} rooms, true while its handoff document is in Redis (one
-     * pipelined round trip; see {@link #handoffPending}).
+     * For each of the first {@code n} rooms, true while its handoff document is in Redis: the old
+     * owner's way to see that the new owner installed it (and deleted it), or that it expired. One
+     * pipelined round trip.
      */
     public boolean[] handoffsPending(long[] rooms, int n) {
         RedisClusterAsyncCommands<String, byte[]> b = RedisEndpoint.async(binary);
@@ -361,7 +356,7 @@ public final class ClusterStore implements AutoCloseable {
 
     /**
      * Rooms handed over to {@code node} whose documents it has not taken yet (see
-     * {@link #putHandoffs}, {@link #takenHandoff}). Read after {@link #outgoing()}: a room that left
+     * {@link #putHandoffs}, {@link #takenHandoffs}). Read after {@link #outgoing()}: a room that left
      * a holder's set is here by then.
      */
     public Set<Long> incoming(String node) {
@@ -370,12 +365,6 @@ public final class ClusterStore implements AutoCloseable {
             rooms.add(Long.parseUnsignedLong(s));
         }
         return rooms;
-    }
-
-    /** {@code node} took (installed, or found gone) the handoff of {@code room}: off its incoming list, document deleted. */
-    public void takenHandoff(String node, long room) {
-        bin.del(handoffKey(room));
-        cmd.srem(key("incoming:" + node), RoomIds.format(room));
     }
 
     /** The handoff documents of the first {@code n} rooms (null where there is none), in one pipelined round trip. */
@@ -393,7 +382,10 @@ public final class ClusterStore implements AutoCloseable {
         return docs;
     }
 
-    /** {@link #takenHandoff} for the first {@code n} rooms, in one pipelined round trip. */
+    /**
+     * {@code node} took (installed, refused, or found gone) the handoffs of the first {@code n}
+     * rooms: documents deleted, off its incoming list, in one pipelined round trip.
+     */
     public void takenHandoffs(String node, long[] rooms, int n) {
         RedisClusterAsyncCommands<String, byte[]> b = RedisEndpoint.async(binary);
         RedisClusterAsyncCommands<String, String> t = RedisEndpoint.async(text);
@@ -413,19 +405,6 @@ public final class ClusterStore implements AutoCloseable {
     /** A room's handoff document, or null. */
     public byte[] handoff(long room) {
         return bin.get(handoffKey(room));
-    }
-
-    /**
-     * True while a room's handoff document is in Redis: the old owner's way to see that the new owner
-     * installed it (and deleted it), or that it expired.
-     */
-    public boolean handoffPending(long room) {
-        return bin.exists(handoffKey(room)) > 0;
-    }
-
-    /** Deletes a room's handoff document (the new owner installed it). */
-    public void deleteHandoff(long room) {
-        bin.del(handoffKey(room));
     }
 
     // ---- events ----------------------------------------------------------------------------------

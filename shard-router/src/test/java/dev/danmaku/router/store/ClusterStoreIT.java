@@ -91,12 +91,11 @@ class ClusterStoreIT {
             assertThat(events.poll(5, TimeUnit.SECONDS)).isEqualTo("outgoing a");
             assertThat(store.outgoing()).containsEntry("a", new Outgoing("a", 3, Set.of(5L, -2L)));
             byte[] doc = {1, 2, 3, 0, (byte) 0xFF};
-            store.putHandoff(-2L, "a", "b", doc, 10_000);
+            store.putHandoffs("a", List.of(new ClusterStore.Handoff(-2L, "b", doc)), 10_000);
             assertThat(events.poll(5, TimeUnit.SECONDS)).isEqualTo("handoff 18446744073709551614 a b");
             assertThat(store.handoff(-2L)).containsExactly(doc);
-            store.removeOutgoing("a", -2L);
             assertThat(store.outgoing().get("a").rooms()).containsExactly(5L);
-            store.deleteHandoff(-2L);
+            store.takenHandoffs("b", new long[]{-2L}, 1);
             assertThat(store.handoff(-2L)).isNull();
             assertThat(store.handoff(5L)).isNull();
         }
